@@ -1,0 +1,56 @@
+"""The ``diariekit`` command line: parse, call the library, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from diariekit.commands import plan, registry, setup
+
+from diariekit import __version__
+
+app = typer.Typer(
+    name="diariekit",
+    help="Records management and archiving for Swedish public bodies: document-management "
+    "plans, registration (diarieföring), secrecy, disposal (gallring) and FGS packages.\n\n"
+    "Exit codes: 0 ok/valid, 1 invalid, 2 usage, 3 configuration, 4 unreadable input, "
+    "5 registry, 6 refused by policy, 7 partial, 130 interrupted.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"diariekit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", "-c", envvar="DIARIEKIT_CONFIG",
+        help="The diariekit.toml to use (default: found from the current folder upwards)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """diariekit: plans, registration, secrecy, disposal and FGS packages."""
+    ctx.obj = {"config": config}
+
+
+app.command("init")(setup.init_cmd)
+app.command("demo")(setup.demo_cmd)
+app.add_typer(plan.app, name="plan")
+app.add_typer(registry.app, name="registry")
+app.add_typer(registry.audit_app, name="audit")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    run()

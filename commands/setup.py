@@ -1,0 +1,125 @@
+"""``diariekit init`` and ``diariekit demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from diariekit.commands.common import JSON_OPTION, console, handle_errors, print_finding, print_json
+from diariekit.commands.plan import render_tree
+
+from diariekit.config import OrganisationConfig, SeriesConfig
+from diariekit.demo import demo_folder, run_demo
+from diariekit.errors import UsageError
+from diariekit.findings import Severity, has_errors
+from diariekit.setup import init_registry
+
+
+@handle_errors
+def init_cmd(
+    folder: Path = typer.Argument(Path("."), help="Where to write diariekit.toml."),
+    org: str = typer.Option("ks", "--org", help="Short key of the organisation (ks, sn …)."),
+    name: str = typer.Option("Kommunstyrelsen", "--name",
+                             help="Name of the organisation (arkivbildare)."),
+    kind: str = typer.Option("nämnd", "--kind", help="kommun, region, nämnd, statlig_myndighet …"),
+    org_number: str | None = typer.Option(None, "--org-number",
+                                          help="Organisationsnummer, e.g. 212000-1234."),
+    municipality: str | None = typer.Option(None, "--municipality",
+                                            help="The kommun or region, e.g. 'Exempelby kommun'."),
+    series: list[str] | None = typer.Option(
+        None, "--series",
+        help="A diarium series CODE or CODE=FORMAT, e.g. 'KS={series} {year}/{number:04d}'. "
+        "Repeat for more. Default: one series named after --org."),
+    registry_url: str | None = typer.Option(
+        None, "--registry-url",
+        help="sqlite:///PATH (default sqlite:///registry.sqlite beside the config) or "
+        "postgresql+psycopg://USER@HOST/DB for a shared registry."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Write diariekit.toml and create the registry (SQLite by default, or PostgreSQL).
+
+    Run again in the same folder, it leaves the config alone and only brings the registry
+    up to date.
+
+    Examples:
+
+      diariekit init
+
+      diariekit init kommun --org sn --name Socialnämnden --series "SN={series}-{year}-{number:05d}"
+
+      diariekit init --registry-url postgresql+psycopg://diarium@db.example/diarium
+    """
+    parsed: list[SeriesConfig] = []
+    for item in series or [org.upper()]:
+        code, sep, fmt = item.partition("=")
+        if not code.strip():
+            raise UsageError(f"--series takes CODE or CODE=FORMAT, got '{item}'")
+        parsed.append(SeriesConfig(code.strip(), fmt.strip()) if sep else
+                      SeriesConfig(code.strip()))
+    organisation = OrganisationConfig(org, name, kind, org_number, municipality, None,
+                                      tuple(parsed))
+    result = init_registry(folder, (organisation,), registry_url=registry_url)
+    if as_json:
+        print_json({"config": str(result.config_path), "registry": result.registry,
+                    "revision": result.revision, "created": result.created})
+        return
+    if result.created:
+        console.print(f"[green]✓[/] wrote {result.config_path}")
+    else:
+        console.print(f"{result.config_path} exists: kept as it is")
+    console.print(f"[green]✓[/] registry {result.registry} at revision {result.revision}")
+
+
+@handle_errors
+def demo_cmd(
+    folder: Path | None = typer.Option(
+        None, "--dir", help="Folder to create (default: a new diariekit-demo* folder here)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run the whole chain on sample data in a new folder under the current one.
+
+    Sets up a registry for Exempelby kommun with three organisations, imports their
+    sample document-management plans, validates them and shows one.
+
+    Example:
+
+      diariekit demo
+    """
+    target = folder or demo_folder(Path.cwd())
+    if target.exists() and any(target.iterdir()):
+        raise UsageError(f"{target} exists and is not empty: choose another --dir")
+    report = run_demo(target)
+    failed = any(has_errors(f) for _, _, f in report.validations)
+    if as_json:
+        print_json({
+            "folder": str(report.folder),
+            "config": str(report.init.config_path) if report.init else None,
+            "validations": [{"file": str(p), "valid": not has_errors(f),
+                             "record_types": len(plan.record_types) if plan else 0}
+                            for p, plan, f in report.validations],
+            "imports": [{"file": name, **r.to_dict()} for name, r in report.imports],
+        })
+    else:
+        console.rule("[bold]1. Registry")
+        if report.init:
+            console.print(f"[green]✓[/] {report.init.config_path} (registry "
+                          f"{report.init.registry})")
+        console.rule("[bold]2. Validate the sample plans")
+        for path, plan, findings in report.validations:
+            for f in findings:
+                if f.severity is Severity.ERROR:
+                    print_finding(f)
+            warnings = sum(f.severity is Severity.WARNING for f in findings)
+            mark = "[red]✗[/]" if has_errors(findings) else "[green]✓[/]"
+            n = len(plan.record_types) if plan else 0
+            console.print(f"{mark} {path.name}: {n} record types, {warnings} warnings")
+        console.rule("[bold]3. Import them into the registry")
+        for name, r in report.imports:
+            console.print(f"[green]✓[/] {name} → {r.organisation}, version {r.version}"
+                          f"{' (active)' if r.active_now else ''}")
+        console.rule("[bold]4. The kommunstyrelse's plan")
+        if report.shown:
+            console.print(render_tree(report.shown))
+        console.print(f"\nDone. Try: [bold]cd {report.folder} && diariekit plan list[/]")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,278 @@
+"""The configuration file ``diariekit.toml``: organisations, series, registry, storage.
+
+One registry can serve a whole kommun: the config lists one or more organisations
+(arkivbildare: each nämnd or styrelse, with name and organisation number — nämnder of
+one kommun share the kommun's number), each with its own diarium series (KS, SN, BUN …)
+and their diarienummer formats.
+
+Example::
+
+    [registry]
+    url = "sqlite:///registry.sqlite"   # relative paths are relative to this file
+
+    [storage]
+    path = "store"
+
+    default_organisation = "ks"
+
+    [[organisations]]
+    id = "ks"
+    name = "Kommunstyrelsen"
+    kind = "nämnd"
+    org_number = "212000-9999"
+    municipality = "Exempelby kommun"
+
+    [[organisations.series]]
+    code = "KS"
+    dnr_format = "{series} {year}/{number:04d}"
+    doc_suffix = "-{seq}"
+
+    [plans.column_map]
+    "Gallringsregel" = "retention"
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import tomli_w
+
+from diariekit.errors import ConfigError, Location
+from diariekit.plans.headings import FIELDS
+
+CONFIG_NAME = "diariekit.toml"
+ORG_KINDS = ("kommun", "region", "nämnd", "statlig_myndighet", "kommunalförbund",
+             "kommunalt_bolag")
+_ORGNR = re.compile(r"^\d{6}-\d{4}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SERIES = re.compile(r"^[A-ZÅÄÖ0-9][A-ZÅÄÖ0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class SeriesConfig:
+    """A diarium series (diarieserie) with its number format."""
+
+    code: str
+    dnr_format: str = "{series} {year}/{number:04d}"
+    doc_suffix: str = "-{seq}"
+    reset: str = "yearly"
+    title: str | None = None
+
+    def to_toml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "dnr_format": self.dnr_format,
+                               "doc_suffix": self.doc_suffix, "reset": self.reset}
+        if self.title:
+            out["title"] = self.title
+        return out
+
+
+@dataclass(frozen=True)
+class OrganisationConfig:
+    """An organisation (arkivbildare): a nämnd, styrelse or myndighet."""
+
+    id: str
+    name: str
+    kind: str = "nämnd"
+    org_number: str | None = None
+    municipality: str | None = None
+    archive_creator_id: str | None = None
+    series: tuple[SeriesConfig, ...] = ()
+
+    def to_toml(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "kind": self.kind}
+        for key in ("org_number", "municipality", "archive_creator_id"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        out["series"] = [s.to_toml() for s in self.series]
+        return out
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded ``diariekit.toml``; paths are absolute."""
+
+    path: Path
+    registry_url: str
+    storage_path: Path
+    organisations: tuple[OrganisationConfig, ...]
+    default_organisation: str | None = None
+    column_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def organisation(self, org_id: str | None = None) -> OrganisationConfig:
+        """The organisation ``org_id``, or the default / only one (``--org``)."""
+        wanted = org_id or self.default_organisation
+        if wanted is None:
+            if len(self.organisations) == 1:
+                return self.organisations[0]
+            ids = ", ".join(o.id for o in self.organisations)
+            raise ConfigError(f"several organisations ({ids}): choose one with --org",
+                              Location(str(self.path)))
+        for org in self.organisations:
+            if org.id == wanted:
+                return org
+        ids = ", ".join(o.id for o in self.organisations)
+        raise ConfigError(f"unknown organisation '{wanted}' (configured: {ids})",
+                          Location(str(self.path)))
+
+    def to_toml(self) -> dict[str, Any]:
+        base = self.path.parent
+        out: dict[str, Any] = {
+            "registry": {"url": _relative_url(self.registry_url, base)},
+            "storage": {"path": _relative_path(self.storage_path, base)},
+        }
+        if self.default_organisation:
+            out["default_organisation"] = self.default_organisation
+        out["organisations"] = [o.to_toml() for o in self.organisations]
+        if self.column_map:
+            out["plans"] = {"column_map": dict(self.column_map)}
+        return out
+
+
+def _relative_path(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _relative_url(url: str, base: Path) -> str:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        return url
+    if url.startswith("sqlite:////"):
+        return "sqlite:///" + _relative_path(Path(url[len("sqlite:///"):]), base)
+    return url
+
+
+def resolve_registry_url(url: str, base: Path) -> str:
+    """Make a relative SQLite path absolute against the config's folder."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rel = url[len("sqlite:///"):]
+        if rel and rel != ":memory:":
+            return "sqlite:///" + str((base / rel).resolve())
+    return url
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """``$DIARIEKIT_CONFIG``, else ``diariekit.toml`` here or in a parent folder."""
+    env = os.environ.get("DIARIEKIT_CONFIG")
+    if env:
+        return Path(env)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and check the config; raise :class:`ConfigError` (exit 3) on any problem."""
+    found = path or find_config()
+    if found is None:
+        raise ConfigError(f"no {CONFIG_NAME} here or in a parent folder: run `diariekit init` "
+                          "or give --config")
+    try:
+        raw = tomllib.loads(found.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("config file not found", Location(str(found))) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", Location(str(found))) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", Location(str(found))) from None
+    return parse_config(raw, found.resolve())
+
+
+def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
+    """Build a :class:`Config` from parsed TOML, checking every field."""
+    file = str(path)
+    base = path.parent
+
+    def fail(msg: str, where: str) -> ConfigError:
+        return ConfigError(msg, Location(file, None, where))
+
+    registry = raw.get("registry", {})
+    url = registry.get("url") if isinstance(registry, dict) else None
+    if not isinstance(url, str) or not url:
+        raise fail("registry.url is missing (e.g. \"sqlite:///registry.sqlite\")", "registry.url")
+    storage = raw.get("storage", {})
+    store = storage.get("path", "store") if isinstance(storage, dict) else "store"
+    if not isinstance(store, str):
+        raise fail("storage.path must be a string", "storage.path")
+
+    orgs_raw = raw.get("organisations")
+    if not isinstance(orgs_raw, list) or not orgs_raw:
+        raise fail("no [[organisations]] configured", "organisations")
+    orgs: list[OrganisationConfig] = []
+    for i, o in enumerate(orgs_raw):
+        where = f"organisations[{i}]"
+        if not isinstance(o, dict):
+            raise fail("must be a table", where)
+        oid, name = o.get("id"), o.get("name")
+        if not isinstance(oid, str) or not _ID.match(oid):
+            raise fail("id must be a short lowercase key such as \"ks\"", f"{where}.id")
+        if not isinstance(name, str) or not name.strip():
+            raise fail("name is missing", f"{where}.name")
+        kind = o.get("kind", "nämnd")
+        if kind not in ORG_KINDS:
+            raise fail(f"kind must be one of {', '.join(ORG_KINDS)}", f"{where}.kind")
+        orgnr = o.get("org_number")
+        if orgnr is not None and (not isinstance(orgnr, str) or not _ORGNR.match(orgnr)):
+            raise fail("org_number must look like 212000-1234", f"{where}.org_number")
+        series: list[SeriesConfig] = []
+        for j, s in enumerate(o.get("series", [])):
+            swhere = f"{where}.series[{j}]"
+            code = s.get("code") if isinstance(s, dict) else None
+            if not isinstance(code, str) or not _SERIES.match(code):
+                raise fail("series code must be upper case letters or digits such as \"KS\"",
+                           f"{swhere}.code")
+            fmt = s.get("dnr_format", "{series} {year}/{number:04d}")
+            if not isinstance(fmt, str) or "{number" not in fmt:
+                raise fail("dnr_format must contain {number}", f"{swhere}.dnr_format")
+            reset = s.get("reset", "yearly")
+            if reset not in ("yearly", "never"):
+                raise fail("reset must be \"yearly\" or \"never\"", f"{swhere}.reset")
+            if reset == "yearly" and "{year" not in fmt and "{yy" not in fmt:
+                raise fail("a yearly series needs {year} or {yy} in dnr_format",
+                           f"{swhere}.dnr_format")
+            if any(x.code == code for x in series):
+                raise fail(f"series {code} is configured twice", f"{swhere}.code")
+            series.append(SeriesConfig(code, fmt, s.get("doc_suffix", "-{seq}"), reset,
+                                       s.get("title")))
+        if any(x.id == oid for x in orgs):
+            raise fail(f"organisation id '{oid}' is used twice", f"{where}.id")
+        orgs.append(OrganisationConfig(oid, name.strip(), kind, orgnr, o.get("municipality"),
+                                       o.get("archive_creator_id"), tuple(series)))
+
+    default = raw.get("default_organisation")
+    if default is not None and default not in {o.id for o in orgs}:
+        raise fail(f"default_organisation '{default}' is not configured", "default_organisation")
+    plans = raw.get("plans", {})
+    column_map = plans.get("column_map", {}) if isinstance(plans, dict) else {}
+    for heading, target in column_map.items():
+        if target not in FIELDS:
+            raise fail(f"column_map maps '{heading}' to unknown field '{target}' "
+                       f"(known: {', '.join(FIELDS)})", "plans.column_map")
+    return Config(
+        path=path,
+        registry_url=resolve_registry_url(url, base),
+        storage_path=(base / store).resolve(),
+        organisations=tuple(orgs),
+        default_organisation=default,
+        column_map=MappingProxyType(dict(column_map)),
+    )
+
+
+def write_config(config: Config) -> None:
+    """Write ``config`` to its path atomically (temporary name, then rename)."""
+    data = tomli_w.dumps(config.to_toml())
+    tmp = config.path.with_name(config.path.name + ".tmp")
+    tmp.write_text(data, encoding="utf-8")
+    os.replace(tmp, config.path)

@@ -1,0 +1,97 @@
+"""The demo (``diariekit demo``): a registry for Exempelby kommun, set up end to end.
+
+It runs the chain as far as it is built: init a registry with two organisations
+(kommunstyrelsen and socialnämnden), import their sample plans, validate every sample
+plan, and show one. Later steps (registration, secrecy, packages, disposal) join it
+as they are built.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from diariekit.config import OrganisationConfig, SeriesConfig, load_config
+from diariekit.findings import Finding
+from diariekit.plans.loading import load_plan
+from diariekit.plans.model import Plan
+from diariekit.plans.store import ImportResult, import_plan
+from diariekit.plans.validate import validate_plan_file
+from diariekit.setup import InitResult, init_registry
+
+SAMPLE_PLANS = ("kommunstyrelse.yaml", "socialnamnd.yaml", "barn_och_utbildning.csv")
+
+DEMO_ORGANISATIONS = (
+    OrganisationConfig(
+        "ks", "Kommunstyrelsen", "nämnd", "212000-9999", "Exempelby kommun", None,
+        (SeriesConfig("KS", "{series} {year}/{number:04d}", "-{seq}", "yearly",
+                      "Kommunstyrelsens diarium"),)),
+    OrganisationConfig(
+        "sn", "Socialnämnden", "nämnd", "212000-9999", "Exempelby kommun", None,
+        (SeriesConfig("SN", "{series} {year}/{number:04d}", "-{seq}", "yearly",
+                      "Socialnämndens diarium"),)),
+    OrganisationConfig(
+        "bun", "Barn- och utbildningsnämnden", "nämnd", "212000-9999", "Exempelby kommun",
+        None, (SeriesConfig("BUN", "{series}-{year}-{number:05d}", "-{seq}", "yearly",
+                            "Barn- och utbildningsnämndens diarium"),)),
+)
+
+# Which organisation each sample plan belongs to.
+PLAN_OWNER = {"kommunstyrelse.yaml": "ks", "socialnamnd.yaml": "sn",
+              "barn_och_utbildning.csv": "bun"}
+
+
+def demo_folder(base: Path) -> Path:
+    """A new folder ``diariekit-demo`` (or ``-2``, ``-3`` …) under ``base``."""
+    candidate = base / "diariekit-demo"
+    n = 2
+    while candidate.exists():
+        candidate = base / f"diariekit-demo-{n}"
+        n += 1
+    return candidate
+
+
+def copy_sample_plans(target: Path) -> list[Path]:
+    """Copy the shipped sample plans into ``target`` and return their paths."""
+    target.mkdir(parents=True, exist_ok=True)
+    out = []
+    package = resources.files("diariekit.retention_plans")
+    for name in SAMPLE_PLANS:
+        dest = target / name
+        with resources.as_file(package.joinpath(name)) as src:
+            shutil.copyfile(src, dest)
+        out.append(dest)
+    return out
+
+
+@dataclass
+class DemoReport:
+    """What the demo did, step by step, for the CLI to print."""
+
+    folder: Path
+    init: InitResult | None = None
+    validations: list[tuple[Path, Plan | None, list[Finding]]] = field(default_factory=list)
+    imports: list[tuple[str, ImportResult]] = field(default_factory=list)
+    shown: Plan | None = None
+
+
+def run_demo(folder: Path) -> DemoReport:
+    """Set up the demo registry in ``folder`` (which should not exist yet)."""
+    report = DemoReport(folder)
+    report.init = init_registry(folder, DEMO_ORGANISATIONS, default_organisation="ks")
+    config = load_config(report.init.config_path)
+    plans = copy_sample_plans(folder / "plans")
+    for path in plans:
+        plan, findings = validate_plan_file(path, column_map=config.column_map)
+        report.validations.append((path, plan, findings))
+    for path in plans:
+        loaded = load_plan(path, column_map=config.column_map).plan
+        if loaded is None:
+            continue
+        report.imports.append((path.name, import_plan(config, loaded,
+                                                      org_id=PLAN_OWNER[path.name],
+                                                      actor="demo")))
+    report.shown = load_plan(plans[0]).plan
+    return report

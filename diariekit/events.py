@@ -1,0 +1,158 @@
+"""The event log (diariehändelser och ärendehändelser): append-only and hash-chained.
+
+Every change to the registry appends an event in the same transaction. Each event's
+``hash`` is SHA-256 over its canonical JSON, which includes the previous event's hash,
+so an edited or deleted event breaks the chain; :func:`verify_chain` finds where.
+Database triggers refuse UPDATE and DELETE on the table as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from diariekit.clock import today
+from diariekit.errors import Location
+from diariekit.findings import Finding, Severity
+from diariekit.registry.schema import GENESIS_HASH, event, new_id, utc_now
+
+# Arbitrary constant for PostgreSQL's transaction-scoped advisory lock on the chain head.
+_CHAIN_LOCK = 0x6469_6172  # "diar"
+
+HASHED_FIELDS = ("id", "at", "event_date", "actor", "kind", "organisation_id", "case_id",
+                 "main_case_id", "document_id", "short_text", "detail", "link", "person_ref",
+                 "payload", "prev_hash")
+
+
+def current_actor() -> str:
+    """Who is acting: ``$DIARIEKIT_USER``, else the login name."""
+    env = os.environ.get("DIARIEKIT_USER")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def event_hash(values: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the canonical JSON of an event's hashed fields."""
+    doc = {k: _jsonable(values.get(k)) for k in HASHED_FIELDS}
+    data = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def append_event(
+    conn: Connection,
+    *,
+    kind: str,
+    short_text: str,
+    actor: str | None = None,
+    event_date: date | None = None,
+    organisation_id: str | None = None,
+    case_id: str | None = None,
+    main_case_id: str | None = None,
+    document_id: str | None = None,
+    detail: str | None = None,
+    link: str | None = None,
+    person_ref: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> str:
+    """Append one event inside the caller's write transaction; return its id.
+
+    The caller's transaction must be a write transaction (``write_transaction``), so
+    that on SQLite the chain head cannot move underneath; on PostgreSQL an advisory
+    lock serialises appenders until commit.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    prev = conn.execute(
+        sa.select(event.c.hash).order_by(event.c.seq.desc()).limit(1)).scalar_one_or_none()
+    at = utc_now()
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "at": at,
+        "event_date": event_date or today(),
+        "actor": actor or current_actor(),
+        "kind": kind,
+        "organisation_id": organisation_id,
+        "case_id": case_id,
+        "main_case_id": main_case_id,
+        "document_id": document_id,
+        "short_text": short_text,
+        "detail": detail,
+        "link": link,
+        "person_ref": person_ref,
+        "payload": dict(payload) if payload is not None else None,
+        "prev_hash": prev or GENESIS_HASH,
+    }
+    values["hash"] = event_hash(values)
+    conn.execute(event.insert().values(**values))
+    return str(values["id"])
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The result of verifying the chain: events checked and the breaks found."""
+
+    checked: int
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checked": self.checked,
+                "findings": [f.to_dict() for f in self.findings]}
+
+
+def iter_events(conn: Connection, batch: int = 1000) -> Iterator[sa.Row[Any]]:
+    """All events in ``seq`` order, read in batches (flat memory)."""
+    last = -1
+    while True:
+        rows = conn.execute(sa.select(event).where(event.c.seq > last)
+                            .order_by(event.c.seq).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify_chain(conn: Connection) -> ChainReport:
+    """Recompute every hash and link; report each edited, inserted or missing event."""
+    findings: list[Finding] = []
+    prev_hash = GENESIS_HASH
+    checked = 0
+    for row in iter_events(conn):
+        checked += 1
+        values = row._asdict()
+        where = Location(None, None, f"event seq {row.seq}")
+        if row.prev_hash != prev_hash:
+            findings.append(Finding(
+                "audit.chain-broken", Severity.ERROR,
+                f"event {row.id} ({row.kind}) does not follow the previous event: an event "
+                "before it was deleted, inserted or changed", where))
+        if event_hash(values) != row.hash:
+            findings.append(Finding(
+                "audit.event-altered", Severity.ERROR,
+                f"event {row.id} ({row.kind}) does not match its hash: it was edited", where))
+        prev_hash = row.hash
+    return ChainReport(checked, tuple(findings))

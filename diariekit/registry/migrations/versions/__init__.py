@@ -1,0 +1,1 @@
+"""Migration revisions of the registry, oldest first (``0001_initial`` …)."""

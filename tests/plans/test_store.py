@@ -1,0 +1,93 @@
+"""Plan versions in the registry, on SQLite and PostgreSQL: import, idempotence,
+supersession, activity, loading back, and the events written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from diariekit.config import OrganisationConfig, SeriesConfig, load_config
+from diariekit.errors import InvalidInputError
+from diariekit.events import verify_chain
+from diariekit.plans.diff import diff_plans
+from diariekit.plans.loading import load_plan
+from diariekit.plans.store import import_plan, list_versions, load_plan_ref
+from diariekit.registry.engine import connect, open_engine
+from diariekit.registry.schema import event, plan_version, record_type
+from diariekit.setup import init_registry
+
+ORG = OrganisationConfig("tn", "Testnämnden", "nämnd", "212000-9999", None, None,
+                         (SeriesConfig("TN"),))
+
+
+def _config(tmp_path: Path, url: str):  # type: ignore[no-untyped-def]
+    result = init_registry(tmp_path / "reg", (ORG,), registry_url=url)
+    return load_config(result.config_path)
+
+
+def test_import_is_idempotent_and_loads_back(registry_url: str, tmp_path: Path,
+                                             small_plan: Path) -> None:
+    config = _config(tmp_path, registry_url)
+    plan = load_plan(small_plan).plan
+    assert plan is not None
+    first = import_plan(config, plan, actor="test")
+    again = import_plan(config, plan, actor="test")
+    assert first.created and not again.created
+    assert again.plan_version_id == first.plan_version_id
+    engine = open_engine(config.registry_url)
+    with connect(engine) as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(plan_version)).scalar() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(record_type)).scalar() == 3
+        kinds = [r.kind for r in conn.execute(sa.select(event.c.kind).order_by(event.c.seq))]
+        assert kinds.count("plan_imported") == 1
+        assert verify_chain(conn).ok
+    back = load_plan_ref(config, "2026-1")
+    assert diff_plans(plan, back).empty
+    assert [r.key for r in back.record_types] == ["tn-1", "tn-2", "tn-3"]
+
+
+def test_new_version_supersedes_and_becomes_active(registry_url: str, tmp_path: Path,
+                                                   small_plan: Path, monkeypatch:
+                                                   pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIARIEKIT_TODAY", "2027-03-01")
+    config = _config(tmp_path, registry_url)
+    old = load_plan(small_plan).plan
+    assert old is not None
+    import_plan(config, old)
+    text = small_plan.read_text(encoding="utf-8")
+    newer = tmp_path / "plan-2027.yaml"
+    newer.write_text(text.replace('version: "2026-1"', 'version: "2027-1"\n  supersedes: "2026-1"')
+                     .replace('valid_from: "2026-01-01"', 'valid_from: "2027-01-01"')
+                     .replace("Gallras 2 år efter ärendets avslut", "Bevaras"),
+                     encoding="utf-8")
+    new = load_plan(newer).plan
+    assert new is not None
+    result = import_plan(config, new)
+    assert result.superseded == "2026-1" and result.active_now
+    rows = {r.version: r for r in list_versions(config)}
+    assert rows["2026-1"].status == "superseded" and rows["2026-1"].valid_to == "2026-12-31"
+    assert rows["2027-1"].active and not rows["2026-1"].active
+    active = load_plan_ref(config, "active")
+    assert active.meta.version == "2027-1"
+    d = diff_plans(load_plan_ref(config, "2026-1"), active)
+    assert [c.retention.direction for c in d.retention_changes if c.retention] == ["now_kept"]
+
+
+def test_same_version_with_other_content_is_refused(registry_url: str, tmp_path: Path,
+                                                    small_plan: Path) -> None:
+    config = _config(tmp_path, registry_url)
+    plan = load_plan(small_plan).plan
+    assert plan is not None
+    import_plan(config, plan)
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(small_plan.read_text(encoding="utf-8").replace("Kallelser", "Kallelse"),
+                       encoding="utf-8")
+    other = load_plan(changed).plan
+    assert other is not None
+    with pytest.raises(InvalidInputError, match="already in the registry with other content"):
+        import_plan(config, other)
+    engine = open_engine(config.registry_url)
+    with connect(engine) as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(plan_version)).scalar() == 1
