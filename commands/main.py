@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from diariekit.commands import plan, registry, setup
+from diariekit.commands import plan, registration, registry, setup
 
 from diariekit import __version__
 
@@ -43,6 +43,10 @@ def main(
 app.command("init")(setup.init_cmd)
 app.command("demo")(setup.demo_cmd)
 app.add_typer(plan.app, name="plan")
+app.command("register")(registration.register_cmd)
+app.add_typer(registration.case_app, name="case")
+app.add_typer(registration.doc_app, name="doc")
+app.add_typer(registration.dnr_app, name="dnr")
 app.add_typer(registry.app, name="registry")
 app.add_typer(registry.audit_app, name="audit")
 

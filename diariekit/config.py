@@ -29,6 +29,11 @@ Example::
 
     [plans.column_map]
     "Gallringsregel" = "retention"
+
+    [[classification]]               # when a row gives no record type
+    org = "ks"
+    counterpart = "Länsstyrelsen*"
+    record_type = "ks-1.1.4-01"
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ from diariekit.errors import ConfigError, Location
 from diariekit.plans.headings import FIELDS
 
 CONFIG_NAME = "diariekit.toml"
+# Keys of a [[classification]] rule: the record type to give, and patterns that must all match.
+RULE_KEYS = frozenset({"record_type", "org", "series", "counterpart", "description", "file",
+                       "folder"})
 ORG_KINDS = ("kommun", "region", "nämnd", "statlig_myndighet", "kommunalförbund",
              "kommunalt_bolag")
 _ORGNR = re.compile(r"^\d{6}-\d{4}$")
@@ -105,6 +113,7 @@ class Config:
     organisations: tuple[OrganisationConfig, ...]
     default_organisation: str | None = None
     column_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    classification_rules: tuple[Mapping[str, str], ...] = ()
 
     def organisation(self, org_id: str | None = None) -> OrganisationConfig:
         """The organisation ``org_id``, or the default / only one (``--org``)."""
@@ -133,6 +142,8 @@ class Config:
         out["organisations"] = [o.to_toml() for o in self.organisations]
         if self.column_map:
             out["plans"] = {"column_map": dict(self.column_map)}
+        if self.classification_rules:
+            out["classification"] = [dict(r) for r in self.classification_rules]
         return out
 
 
@@ -260,6 +271,18 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         if target not in FIELDS:
             raise fail(f"column_map maps '{heading}' to unknown field '{target}' "
                        f"(known: {', '.join(FIELDS)})", "plans.column_map")
+    rules: list[Mapping[str, str]] = []
+    for i, rule in enumerate(raw.get("classification", [])):
+        where = f"classification[{i}]"
+        if not isinstance(rule, dict) or not isinstance(rule.get("record_type"), str):
+            raise fail("a classification rule needs record_type", where)
+        unknown = set(rule) - RULE_KEYS
+        if unknown:
+            raise fail(f"unknown keys {', '.join(sorted(unknown))} (known: "
+                       f"{', '.join(sorted(RULE_KEYS))})", where)
+        if not all(isinstance(v, str) for v in rule.values()):
+            raise fail("rule values must be strings (patterns such as \"*.xml\")", where)
+        rules.append(MappingProxyType(dict(rule)))
     return Config(
         path=path,
         registry_url=resolve_registry_url(url, base),
@@ -267,6 +290,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         organisations=tuple(orgs),
         default_organisation=default,
         column_map=MappingProxyType(dict(column_map)),
+        classification_rules=tuple(rules),
     )
 
 

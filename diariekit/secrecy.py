@@ -197,7 +197,16 @@ def _normalise(text: str) -> str:
     )
     for pattern, replacement in _LAW_REWRITES:
         text = pattern.sub(replacement, text)
+    # One law token before a reference is enough; long runs would make matching quadratic.
+    text = _LAW_RUN.sub(_one_law, text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+_LAW_RUN = re.compile(r"\b(?:(?:OSL|SekrL)\b[\s,]*){2,}", re.IGNORECASE)
+
+
+def _one_law(run: re.Match[str]) -> str:
+    return " SekrL " if "sekrl" in run.group(0).casefold() else " OSL "
 
 
 def _int(digits: str) -> int:

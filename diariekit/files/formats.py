@@ -432,6 +432,9 @@ def _known(piece: str) -> bool:
     return lookup_format(piece) is not None or lookup_medium(piece) is not None
 
 
+_MAX_SLASH_PARTS = 3
+
+
 def _split_slashes(chunk: str) -> list[str]:
     """Split "Word/PDF" but keep "PDF/A-1b" and "Papper/IT": greedy, longest known first."""
     if _known(chunk) or "/" not in chunk:
@@ -440,7 +443,8 @@ def _split_slashes(chunk: str) -> list[str]:
     pieces: list[str] = []
     i = 0
     while i < len(parts):
-        for j in range(len(parts), i, -1):
+        # No known name spans more than two slash-separated parts ("pdf/a-1b", "papper/it").
+        for j in range(min(len(parts), i + _MAX_SLASH_PARTS), i, -1):
             candidate = "/".join(parts[i:j])
             if j - i == 1 or _known(candidate):
                 pieces.append(candidate)

@@ -130,7 +130,9 @@ def _check_record_type(plan: Plan, rt: RecordType, out: list[Finding]) -> None:
             "plan.retention-see-notes", Severity.WARNING,
             f"retention of '{rt.name}' refers to the notes ('{rule.raw}'): needs review",
             loc("retention")))
-    disposes = rule.action in (Action.DISPOSE, Action.REVIEW) and not rule.see_notes
+    # An unreadable rule is already an error above and is treated as bevaras.
+    disposes = (rule.recognised and rule.action in (Action.DISPOSE, Action.REVIEW)
+                and not rule.see_notes)
     if disposes and not rt.legal_basis and not _plan_is_basis(plan):
         why = ("the plan is not itself the disposal decision"
                if plan.meta.legal_model is not LegalModel.PLAN_IS_DECISION

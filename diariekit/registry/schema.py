@@ -393,6 +393,7 @@ case_ = sa.Table(
     sa.Column("attributes", _json(), nullable=True),
     sa.Column("registered_at", UtcDateTime(), nullable=False, default=utc_now),
     sa.Column("registered_by", sa.String(128), nullable=True),
+    sa.Column("person_ref", sa.String(64), nullable=True),
     sa.UniqueConstraint("organisation_id", "dnr"),
     sa.UniqueConstraint("series_id", "year", "number"),
     sa.Index(None, "organisation_id", "status"),
@@ -407,7 +408,8 @@ case_ = sa.Table(
 ``dnr`` is the canonical rendering, unique per organisation; ``raw_ref`` keeps an imported
 reference as written. ``opened_at`` / ``closed_at`` are legal dates (``closed_at`` starts most
 retention clocks). ``last_document_seq`` is the gapless counter of the case's documents.
-``attributes`` keeps imported fields that have no column.
+``attributes`` keeps imported fields that have no column. ``person_ref`` is the personnummer
+of the person the case concerns (protected; never in a public extract).
 """
 
 document = sa.Table(
@@ -442,7 +444,10 @@ document = sa.Table(
     sa.Column("voided_by", sa.String(128), nullable=True),
     sa.Column("voided_at", UtcDateTime(), nullable=True),
     sa.Column("attributes", _json(), nullable=True),
+    sa.Column("external_id", sa.String(255), nullable=True),
+    sa.Column("intake_hash", sa.String(64), nullable=True),
     sa.UniqueConstraint("organisation_id", "ref"),
+    sa.UniqueConstraint("organisation_id", "external_id"),
     sa.UniqueConstraint("case_id", "seq"),
     sa.UniqueConstraint("series_id", "year", "number"),
     _one_of("direction", DIRECTIONS),
@@ -456,7 +461,9 @@ document = sa.Table(
 (``case_id`` NULL) take ``series_id`` + ``year`` + ``number`` from a löpnummer series.
 ``record_type_id`` NULL means unclassified, which means bevaras. Items 3 and 4 of the register
 (OSL 5:2) have a public and a protected form. ``due_basis`` records which plan row and rule
-version computed ``retention_due`` / ``delivery_due``.
+version computed ``retention_due`` / ``delivery_due``. ``external_id`` (unique per
+organisation) and ``intake_hash`` make bulk registration idempotent: the same row again is
+skipped, the same id with other content is refused.
 """
 
 file = sa.Table(

@@ -342,6 +342,7 @@ def _create_tables() -> None:
         sa.Column("attributes", sa.JSON(none_as_null=True), nullable=True),
         sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("registered_by", sa.String(length=128), nullable=True),
+        sa.Column("person_ref", sa.String(length=64), nullable=True),
         _one_of(
             "closing_kind",
             ("beslut", "avskrivning", "överlämnad", "makulerad"),
@@ -565,6 +566,8 @@ def _create_tables() -> None:
         sa.Column("voided_by", sa.String(length=128), nullable=True),
         sa.Column("voided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("attributes", sa.JSON(none_as_null=True), nullable=True),
+        sa.Column("external_id", sa.String(length=255), nullable=True),
+        sa.Column("intake_hash", sa.String(length=64), nullable=True),
         _one_of(
             "direction",
             ("incoming", "outgoing", "internal"),
@@ -589,6 +592,11 @@ def _create_tables() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_document"),
         sa.UniqueConstraint("case_id", "seq", name="uq_document_case_id_seq"),
         sa.UniqueConstraint("organisation_id", "ref", name="uq_document_organisation_id_ref"),
+        sa.UniqueConstraint(
+            "organisation_id",
+            "external_id",
+            name="uq_document_organisation_id_external_id",
+        ),
         sa.UniqueConstraint(
             "series_id", "year", "number", name="uq_document_series_id_year_number"
         ),

@@ -1,0 +1,243 @@
+"""Cases (ärenden) and documents (handlingar) in the registry: look up, close, assign.
+
+Every change writes its event in the same transaction. Nothing is deleted: a case is
+closed (avslutat) or written off (avskrivet); a mistaken document is voided (makulerad)
+and keeps its number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from diariekit.clock import today
+from diariekit.config import Config
+from diariekit.errors import InvalidInputError, PolicyError, UsageError
+from diariekit.events import append_event, current_actor
+from diariekit.organisations import organisation_id
+from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
+from diariekit.registry.engine import connect, write_transaction
+from diariekit.registry.schema import (
+    case_,
+    document,
+    event,
+    file,
+    record_type,
+    secrecy_marking,
+    series,
+)
+from diariekit.registry.session import open_registry
+
+CLOSING_STATUS = {"beslut": "closed", "avskrivning": "written_off", "överlämnad": "forwarded"}
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A resolved case: registry id, canonical dnr and organisation."""
+
+    id: str
+    dnr: str
+    organisation_id: str
+
+
+def _formats(conn: Connection, org_reg_id: str) -> dict[str, DnrFormat]:
+    return {r.code: DnrFormat(r.dnr_template, r.doc_suffix_template) for r in conn.execute(
+        sa.select(series.c.code, series.c.dnr_template, series.c.doc_suffix_template)
+        .where(series.c.organisation_id == org_reg_id))}
+
+
+def resolve_case(conn: Connection, org_reg_id: str, text: str) -> CaseRef:
+    """Find a case by any configured form of its number ("KS 2026/42", "KS-2026-00042")."""
+    formats = _formats(conn, org_reg_id)
+    try:
+        parsed = parse_any(text, formats)
+    except DnrError as exc:
+        raise InvalidInputError(str(exc)) from None
+    q = (sa.select(case_.c.id, case_.c.dnr, case_.c.organisation_id)
+         .join(series, series.c.id == case_.c.series_id)
+         .where(case_.c.organisation_id == org_reg_id, case_.c.number == parsed.number))
+    if parsed.series is not None:
+        q = q.where(series.c.code == parsed.series)
+    if parsed.year is not None:
+        q = q.where(sa.or_(case_.c.year == parsed.year, case_.c.year == 0))
+    rows = conn.execute(q).all()
+    if not rows:
+        raise InvalidInputError(f"no case {text} in the registry")
+    if len(rows) > 1:
+        raise InvalidInputError(f"'{text}' matches several cases: give the full number")
+    return CaseRef(rows[0].id, rows[0].dnr, rows[0].organisation_id)
+
+
+def list_cases(config: Config, *, org_id: str | None = None, status: str | None = None,
+               series_code: str | None = None, year: int | None = None,
+               officer: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Cases newest first, with their document count (public fields only)."""
+    engine = open_registry(config)
+    org = config.organisation(org_id)
+    with connect(engine) as conn:
+        oid = organisation_id(conn, org.id)
+        docs = (sa.select(document.c.case_id, sa.func.count().label("n"))
+                .group_by(document.c.case_id).subquery())
+        q = (sa.select(case_, series.c.code.label("series"),
+                       sa.func.coalesce(docs.c.n, 0).label("documents"))
+             .join(series, series.c.id == case_.c.series_id)
+             .outerjoin(docs, docs.c.case_id == case_.c.id)
+             .where(case_.c.organisation_id == oid)
+             .order_by(case_.c.year.desc(), case_.c.number.desc()).limit(limit))
+        if status:
+            q = q.where(case_.c.status == status)
+        if series_code:
+            q = q.where(series.c.code == series_code)
+        if year:
+            q = q.where(case_.c.year == year)
+        if officer:
+            q = q.where(case_.c.officer == officer)
+        return [_case_summary(r) for r in conn.execute(q)]
+
+
+def _case_summary(r: Any) -> dict[str, Any]:
+    return {"dnr": r.dnr, "title": r.title, "series": r.series, "class": r.class_code,
+            "status": r.status, "opened": _iso(r.opened_at), "closed": _iso(r.closed_at),
+            "officer": r.officer, "unit": r.unit, "documents": r.documents}
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def case_detail(config: Config, ref: str, *, org_id: str | None = None,
+                protected: bool = False) -> dict[str, Any]:
+    """One case with its documents, files, markings and events.
+
+    Protected forms (counterparts and descriptions under secrecy, personnummer) are
+    included only when ``protected`` is asked for.
+    """
+    engine = open_registry(config)
+    org = config.organisation(org_id)
+    with connect(engine) as conn:
+        c = resolve_case(conn, organisation_id(conn, org.id), ref)
+        row = conn.execute(sa.select(case_, series.c.code.label("series"))
+                           .join(series, series.c.id == case_.c.series_id)
+                           .where(case_.c.id == c.id)).one()
+        out: dict[str, Any] = {
+            "dnr": row.dnr, "title": row.title, "series": row.series,
+            "class": row.class_code, "status": row.status, "disposition": row.disposition,
+            "opened": _iso(row.opened_at), "closed": _iso(row.closed_at),
+            "closing_kind": row.closing_kind, "officer": row.officer, "unit": row.unit,
+            "raw_ref": row.raw_ref, "attributes": row.attributes,
+        }
+        if protected:
+            out["person_ref"] = row.person_ref
+            out["title_protected"] = row.title_protected
+        out["documents"] = [_document_view(conn, d, protected) for d in conn.execute(
+            sa.select(document, record_type.c.row_ref, record_type.c.name.label("rt_name"))
+            .outerjoin(record_type, record_type.c.id == document.c.record_type_id)
+            .where(document.c.case_id == c.id).order_by(document.c.seq))]
+        out["events"] = [{"seq": e.seq, "date": e.event_date.isoformat(), "kind": e.kind,
+                          "text": e.short_text, "actor": e.actor} for e in conn.execute(
+            sa.select(event).where(event.c.case_id == c.id).order_by(event.c.seq))]
+        return out
+
+
+def _document_view(conn: Connection, d: Any, protected: bool) -> dict[str, Any]:
+    markings = [m.provision for m in conn.execute(
+        sa.select(secrecy_marking.c.provision).where(
+            secrecy_marking.c.target == "document", secrecy_marking.c.target_id == d.id,
+            secrecy_marking.c.revoked_at.is_(None)))]
+    view: dict[str, Any] = {
+        "ref": d.ref, "seq": d.seq, "direction": d.direction, "status": d.status,
+        "record_type": d.row_ref, "record_type_name": d.rt_name,
+        "document_type": d.document_type, "description": d.description,
+        "counterpart": d.counterpart, "date_received": _iso(d.date_received),
+        "date_drawn_up": _iso(d.date_drawn_up), "date_dispatched": _iso(d.date_dispatched),
+        "registered_at": d.registered_at.isoformat(), "registered_by": d.registered_by,
+        "external_id": d.external_id, "secrecy": markings,
+        "files": [{"filename": f.filename, "sha256": f.sha256, "size": f.size,
+                   "mime": f.mime, "puid": f.pronom_puid, "variant": f.variant,
+                   "pdf": f.pdf_checks} for f in conn.execute(
+            sa.select(file).where(file.c.document_id == d.id).order_by(file.c.filename))],
+    }
+    if protected:
+        view["description_protected"] = d.description_protected
+        view["counterpart_protected"] = d.counterpart_protected
+    return view
+
+
+def document_detail(config: Config, ref: str, *, org_id: str | None = None,
+                    protected: bool = False) -> dict[str, Any]:
+    """One document by its reference ("KS 2026/0042-3")."""
+    engine = open_registry(config)
+    org = config.organisation(org_id)
+    with connect(engine) as conn:
+        oid = organisation_id(conn, org.id)
+        formats = _formats(conn, oid)
+        try:
+            parsed = parse_any(ref, formats)
+        except DnrError as exc:
+            raise InvalidInputError(str(exc)) from None
+        if parsed.seq is None:
+            raise UsageError(f"'{ref}' is a case number; a document number ends in its "
+                             "document part (e.g. -3)")
+        c = resolve_case(conn, oid, ref)
+        d = conn.execute(
+            sa.select(document, record_type.c.row_ref, record_type.c.name.label("rt_name"))
+            .outerjoin(record_type, record_type.c.id == document.c.record_type_id)
+            .where(document.c.case_id == c.id, document.c.seq == parsed.seq)).first()
+        if d is None:
+            raise InvalidInputError(f"no document {ref} in the registry")
+        view = _document_view(conn, d, protected)
+        view["case"] = c.dnr
+        return view
+
+
+def close_case(config: Config, ref: str, *, org_id: str | None = None,
+               kind: str = "beslut", on: date | None = None, actor: str | None = None
+               ) -> dict[str, Any]:
+    """Close a case (avsluta, avskriva or överlämna); ``closed_at`` starts retention clocks."""
+    if kind not in CLOSING_STATUS:
+        raise UsageError(f"--kind must be one of {', '.join(CLOSING_STATUS)}")
+    engine = open_registry(config)
+    org = config.organisation(org_id)
+    when = on or today()
+    with write_transaction(engine) as conn:
+        c = resolve_case(conn, organisation_id(conn, org.id), ref)
+        row = conn.execute(sa.select(case_.c.status, case_.c.opened_at)
+                           .where(case_.c.id == c.id)).one()
+        if row.status in ("closed", "written_off", "forwarded"):
+            raise PolicyError(f"case {c.dnr} is already closed ({row.status})")
+        if row.status == "voided":
+            raise PolicyError(f"case {c.dnr} is voided (makulerat)")
+        if when < row.opened_at:
+            raise InvalidInputError(f"closing date {when} is before the case was opened "
+                                    f"({row.opened_at})")
+        status = CLOSING_STATUS[kind]
+        conn.execute(sa.update(case_).where(case_.c.id == c.id).values(
+            status=status, closed_at=when, closing_kind=kind))
+        append_event(conn, kind="status_changed", actor=actor or current_actor(),
+                     organisation_id=c.organisation_id, case_id=c.id, event_date=when,
+                     short_text=f"Ärende {c.dnr} avslutat ({kind})",
+                     payload={"status": status, "closing_kind": kind})
+    return {"dnr": c.dnr, "status": status, "closed": when.isoformat(), "closing_kind": kind}
+
+
+def assign_case(config: Config, ref: str, officer: str, *, org_id: str | None = None,
+                unit: str | None = None, actor: str | None = None) -> dict[str, Any]:
+    """Give a case to a case officer (handläggare), and optionally a unit."""
+    engine = open_registry(config)
+    org = config.organisation(org_id)
+    with write_transaction(engine) as conn:
+        c = resolve_case(conn, organisation_id(conn, org.id), ref)
+        values: dict[str, Any] = {"officer": officer}
+        if unit is not None:
+            values["unit"] = unit
+        conn.execute(sa.update(case_).where(case_.c.id == c.id).values(**values))
+        append_event(conn, kind="case_assigned", actor=actor or current_actor(),
+                     organisation_id=c.organisation_id, case_id=c.id,
+                     short_text=f"Ärende {c.dnr} tilldelat {officer}", payload=values)
+    return {"dnr": c.dnr, **values}
+
+

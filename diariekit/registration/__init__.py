@@ -1,0 +1,1 @@
+"""Registration (diarieföring): case references (diarienummer), counters and the register."""

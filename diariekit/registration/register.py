@@ -1,0 +1,678 @@
+"""Bulk registration (diarieföring i bulk): cases and documents with numbers, classes and files.
+
+One batch is one write transaction: all rows are registered, or none (unless
+``partial``, which keeps the good rows and reports the bad). Every row is validated
+before anything of it is written; every bad row is reported with its line and field.
+Re-running the same input registers nothing twice: a row whose external id (or, without
+one, whose content) is already registered is skipped, and the same external id with
+other content is refused. Numbers are allocated in the transaction, so a refused batch
+leaves no gap. Files are copied into the content-addressed store; objects a refused
+batch added are removed again.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from diariekit.clock import today
+from diariekit.config import Config, OrganisationConfig
+from diariekit.errors import ConfigError
+from diariekit.events import append_event, current_actor
+from diariekit.files.acceptance import check_accepted
+from diariekit.files.formats import parse_formats_cell
+from diariekit.files.identify import identify
+from diariekit.files.pdfcheck import check_pdf
+from diariekit.files.store import ContentStore, sha256_file
+from diariekit.findings import Finding, Severity
+from diariekit.plans.store import active_version_ids
+from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
+from diariekit.registration.intake import IntakeRow
+from diariekit.registration.numbering import (
+    allocate_number,
+    next_document_seq,
+    raise_counter_to,
+    raise_document_seq_to,
+)
+from diariekit.registry.engine import write_transaction
+from diariekit.registry.schema import (
+    case_,
+    document,
+    file,
+    new_id,
+    organisation,
+    record_type,
+    secrecy_marking,
+    series,
+)
+from diariekit.secrecy import parse_secrecy_cell
+
+DIRECTIONS: dict[str, str] = {
+    "inkommande": "incoming", "inkommen": "incoming", "inkommet": "incoming", "in": "incoming",
+    "i": "incoming", "incoming": "incoming",
+    "utgående": "outgoing", "utgående handling": "outgoing", "ut": "outgoing", "u": "outgoing",
+    "expedierad": "outgoing", "outgoing": "outgoing",
+    "upprättad": "internal", "upprättat": "internal", "upprättade": "internal",
+    "upp": "internal", "intern": "internal", "internal": "internal",
+}
+DIRECTION_SV = {"incoming": "Inkommande", "outgoing": "Utgående", "internal": "Upprättad"}
+
+
+class RowError(Exception):
+    """A problem with one row, reported with its line and field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What happened to one input row."""
+
+    line: int
+    action: str  # "registered", "skipped", "error", "would register"
+    ref: str | None = None
+    case: str | None = None
+    opened_case: bool = False
+    external_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "action": self.action, "ref": self.ref, "case": self.case,
+                "opened_case": self.opened_case, "external_id": self.external_id}
+
+
+@dataclass
+class RegistrationReport:
+    """The outcome of a batch."""
+
+    source: str
+    dry_run: bool
+    partial: bool
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    committed: bool = False
+
+    def count(self, action: str) -> int:
+        return sum(o.action == action for o in self.outcomes)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity is Severity.ERROR for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "dry_run": self.dry_run, "partial": self.partial,
+            "committed": self.committed,
+            "summary": {"rows": len(self.outcomes), "registered": self.count("registered"),
+                        "would_register": self.count("would register"),
+                        "skipped": self.count("skipped"), "errors": self.count("error"),
+                        "cases_opened": sum(o.opened_case and o.action != "error"
+                                            for o in self.outcomes)},
+            "rows": [o.to_dict() for o in self.outcomes],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    org: OrganisationConfig
+    org_reg_id: str
+    series_id: str
+    code: str
+    fmt: DnrFormat
+    reset: str
+
+
+@dataclass(frozen=True)
+class RecordTypeInfo:
+    id: str
+    row_ref: str
+    name: str
+    class_code: str | None
+    secrecy_raw: str | None
+    formats_raw: str | None
+    plan_version_id: str
+
+
+@dataclass
+class _OrgPlan:
+    by_ref: dict[str, RecordTypeInfo]
+    by_name: dict[str, list[RecordTypeInfo]]
+    classes: set[str]
+    version_ids: list[str]
+
+
+@dataclass(frozen=True)
+class ClassificationRule:
+    """A rule from diariekit.toml: give a record type when all patterns match."""
+
+    record_type: str
+    org: str | None = None
+    series: str | None = None
+    counterpart: str | None = None
+    description: str | None = None
+    file: str | None = None
+    folder: str | None = None
+
+    def matches(self, row: IntakeRow, org: str, series_code: str) -> bool:
+        def like(pattern: str | None, value: str | None) -> bool:
+            return pattern is None or (value is not None and fnmatch.fnmatch(
+                value.casefold(), pattern.casefold()))
+
+        files = [f for f in (row.get("files") or "").split("|") if f.strip()]
+        return (
+            (self.org is None or self.org == org)
+            and (self.series is None or self.series == series_code)
+            and like(self.counterpart, row.get("counterpart"))
+            and like(self.description, row.get("description"))
+            and (self.file is None or any(like(self.file, PurePosixPath(f).name) for f in files))
+            and (self.folder is None or any(like(self.folder, str(PurePosixPath(f).parent))
+                                            for f in files))
+        )
+
+
+def resolve_input_file(base: Path, relative: str) -> Path:
+    """A file named in the input, which must stay inside the input's folder."""
+    rel = relative.strip()
+    if not rel:
+        raise RowError("empty file name", "files")
+    if "\\" in rel:
+        raise RowError(f"file path '{rel}' uses backslashes: write it with '/'", "files")
+    if PurePosixPath(rel).is_absolute() or rel.startswith("~"):
+        raise RowError(f"file path '{rel}' is absolute: give it relative to the input's folder",
+                       "files")
+    root = base.resolve()
+    target = (root / rel).resolve()
+    if not target.is_relative_to(root):
+        raise RowError(f"file path '{rel}' escapes the input's folder", "files")
+    if not target.exists():
+        raise RowError(f"file not found: {rel}", "files")
+    if not target.is_file():
+        raise RowError(f"not a regular file: {rel}", "files")
+    return target
+
+
+class _Batch:
+    """State of one registration batch inside its transaction."""
+
+    def __init__(self, config: Config, conn: Connection, *, org_id: str | None, actor: str,
+                 store: ContentStore | None, keep_numbers: bool,
+                 rules: tuple[ClassificationRule, ...]) -> None:
+        self.config = config
+        self.conn = conn
+        self.actor = actor
+        self.store = store
+        self.keep_numbers = keep_numbers
+        self.rules = rules
+        self.today = today()
+        self.default_org = config.organisation(org_id) if (
+            org_id or config.default_organisation or len(config.organisations) == 1) else None
+        self.series: dict[str, SeriesInfo] = {}
+        self.plans: dict[str, _OrgPlan] = {}
+        self.case_keys: dict[str, tuple[str, str, SeriesInfo]] = {}  # key → (case id, dnr, s)
+        self.external_ids: dict[tuple[str, str], str] = {}
+        self.new_objects: list[str] = []
+        self.warnings: list[Finding] = []
+        self._load_series()
+
+    def _load_series(self) -> None:
+        rows = self.conn.execute(
+            sa.select(series.c.id, series.c.code, series.c.dnr_template,
+                      series.c.doc_suffix_template, series.c.reset,
+                      organisation.c.code.label("org"), organisation.c.id.label("org_id"))
+            .join(organisation, organisation.c.id == series.c.organisation_id)).all()
+        orgs = {o.id: o for o in self.config.organisations}
+        for r in rows:
+            if r.org not in orgs:
+                continue
+            try:
+                fmt = DnrFormat(r.dnr_template, r.doc_suffix_template)
+            except DnrError as exc:
+                raise ConfigError(f"series {r.code}: {exc}") from None
+            info = SeriesInfo(orgs[r.org], r.org_id, r.id, r.code, fmt, r.reset)
+            self.series[f"{r.org}/{r.code}"] = info
+            self.series.setdefault(r.code, info)
+
+    def series_for(self, code: str | None) -> SeriesInfo:
+        if code is None:
+            if self.default_org and len(self.default_org.series) == 1:
+                code = self.default_org.series[0].code
+            else:
+                raise RowError("no series given (Serie)", "series")
+        if self.default_org is not None and f"{self.default_org.id}/{code}" in self.series:
+            return self.series[f"{self.default_org.id}/{code}"]
+        if code in self.series:
+            return self.series[code]
+        known = ", ".join(sorted({s.code for s in self.series.values()}))
+        raise RowError(f"unknown series '{code}' (configured: {known})", "series")
+
+    def plan_for(self, org_reg_id: str) -> _OrgPlan:
+        if org_reg_id not in self.plans:
+            ids = active_version_ids(self.conn, org_reg_id, self.today)
+            by_ref: dict[str, RecordTypeInfo] = {}
+            by_name: dict[str, list[RecordTypeInfo]] = {}
+            classes: set[str] = set()
+            if ids:
+                for r in self.conn.execute(sa.select(
+                        record_type.c.id, record_type.c.row_ref, record_type.c.name,
+                        record_type.c.class_code, record_type.c.secrecy_raw,
+                        record_type.c.formats, record_type.c.plan_version_id)
+                        .where(record_type.c.plan_version_id.in_(ids))):
+                    info = RecordTypeInfo(r.id, r.row_ref, r.name, r.class_code, r.secrecy_raw,
+                                          (r.formats or {}).get("raw"), r.plan_version_id)
+                    by_ref.setdefault(r.row_ref, info)
+                    by_name.setdefault(" ".join(r.name.casefold().split()), []).append(info)
+                    if r.class_code:
+                        classes.add(r.class_code)
+            self.plans[org_reg_id] = _OrgPlan(by_ref, by_name, classes, ids)
+        return self.plans[org_reg_id]
+
+    def classify(self, row: IntakeRow, s: SeriesInfo, class_code: str | None) -> RecordTypeInfo:
+        plan = self.plan_for(s.org_reg_id)
+        if not plan.version_ids:
+            raise RowError(f"no plan is in force for {s.org.id} on {self.today.isoformat()}: "
+                           "import one with `diariekit plan import`", "record_type")
+        if class_code is not None and class_code not in plan.classes:
+            raise RowError(f"class '{class_code}' is not in the plan in force", "class")
+        wanted = row.get("record_type")
+        if wanted is None:
+            for rule in self.rules:
+                if rule.matches(row, s.org.id, s.code):
+                    wanted = rule.record_type
+                    break
+        if wanted is None:
+            raise RowError("no record type (Handlingstyp) given and no classification rule "
+                           "matches", "record_type")
+        found = plan.by_ref.get(wanted)
+        if found is None:
+            candidates = plan.by_name.get(" ".join(wanted.casefold().split()), [])
+            if class_code is not None:
+                candidates = [c for c in candidates if c.class_code == class_code] or candidates
+            if len(candidates) > 1:
+                raise RowError(f"record type '{wanted}' is ambiguous in the plan: give its id "
+                               f"({', '.join(c.row_ref for c in candidates)})", "record_type")
+            found = candidates[0] if candidates else None
+        if found is None:
+            raise RowError(f"record type '{wanted}' is not in the plan in force", "record_type")
+        if class_code is not None and found.class_code not in (None, class_code):
+            raise RowError(f"record type '{found.row_ref}' belongs to class {found.class_code}, "
+                           f"not {class_code}", "record_type")
+        return found
+
+
+def _direction(row: IntakeRow, required: bool) -> str | None:
+    raw = row.get("direction")
+    if raw is None:
+        if required:
+            raise RowError("no direction (Riktning: Inkommande, Upprättad or Utgående)",
+                           "direction")
+        return None
+    value = DIRECTIONS.get(" ".join(raw.casefold().split()))
+    if value is None:
+        raise RowError(f"unknown direction '{raw}' (Inkommande, Upprättad or Utgående)",
+                       "direction")
+    return value
+
+
+def _date(row: IntakeRow, name: str = "date", required: bool = True) -> date | None:
+    raw = row.get(name)
+    if raw is None:
+        if required:
+            raise RowError("no date given", name)
+        return None
+    try:
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        raise RowError(f"'{raw}' is not a date (write YYYY-MM-DD)", name) from None
+
+
+def _intake_hash(row: IntakeRow, file_hashes: list[str]) -> str:
+    keys = ("series", "case", "case_key", "case_title", "class", "record_type", "direction",
+            "date", "counterpart", "description", "document_type", "person_ref", "secrecy",
+            "officer", "unit", "document")
+    doc: dict[str, object] = {k: row.get(k) for k in keys}
+    doc["files"] = file_hashes
+    doc["extra"] = dict(sorted(row.extra.items()))
+    data = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def register_rows(
+    config: Config,
+    rows: Iterable[IntakeRow],
+    *,
+    engine: sa.Engine,
+    source: str,
+    org_id: str | None = None,
+    partial: bool = False,
+    dry_run: bool = False,
+    keep_numbers: bool = False,
+    actor: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RegistrationReport:
+    """Register ``rows`` in one transaction (see the module docstring)."""
+    report = RegistrationReport(source, dry_run, partial)
+    store = None if dry_run else ContentStore(config.storage_path)
+    who = actor or current_actor()
+    rules = tuple(ClassificationRule(**r) for r in config.classification_rules)
+    new_objects: list[str] = []
+    try:
+        with write_transaction(engine) as conn:
+            batch = _Batch(config, conn, org_id=org_id, actor=who, store=store,
+                           keep_numbers=keep_numbers, rules=rules)
+            new_objects = batch.new_objects
+            failed = False
+            for index, row in enumerate(rows, start=1):
+                savepoint = conn.begin_nested() if partial else None
+                try:
+                    outcome = _register_row(batch, row, simulate=dry_run or failed)
+                except RowError as exc:
+                    if savepoint is not None:
+                        savepoint.rollback()
+                    report.findings.append(Finding("register.row", Severity.ERROR,
+                                                   exc.message, row.location(exc.field)))
+                    report.outcomes.append(RowOutcome(row.line, "error",
+                                                      external_id=row.get("external_id")))
+                    failed = failed or not partial
+                else:
+                    if savepoint is not None:
+                        savepoint.commit()
+                    report.outcomes.append(outcome)
+                if progress is not None:
+                    progress(index)
+            report.findings.extend(batch.warnings)
+            if dry_run or failed:
+                raise _Rollback
+            report.committed = True
+    except _Rollback:
+        _remove_objects(store, new_objects)
+    except BaseException:
+        _remove_objects(store, new_objects)
+        raise
+    return report
+
+
+class _Rollback(Exception):
+    """Raised inside the transaction to roll a dry run or a refused batch back."""
+
+
+def _remove_objects(store: ContentStore | None, shas: list[str]) -> None:
+    if store is not None:
+        for sha in shas:
+            store.delete(sha)
+
+
+def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
+    conn = batch.conn
+    ext = row.get("external_id")
+    direction = _direction(row, required=not batch.keep_numbers)
+    when = _date(row, required=not batch.keep_numbers)
+    description = row.get("description") or row.get("document_type")
+    if not description and not batch.keep_numbers:
+        raise RowError("no description (Beskrivning)", "description")
+
+    # Files: resolve safely and hash before anything is decided.
+    files: list[tuple[Path, str, int]] = []
+    for rel in (row.get("files") or "").split("|"):
+        if rel.strip():
+            path = resolve_input_file(row.base_dir, rel)
+            sha, size = sha256_file(path)
+            files.append((path, sha, size))
+    intake_hash = _intake_hash(row, [sha for _, sha, _ in files])
+
+    # Which case: an existing one (Ärende), one opened earlier in this batch (Ärendenyckel),
+    # or a new one.
+    case_ref = row.get("case")
+    key = row.get("case_key")
+    s: SeriesInfo
+    case_id: str | None = None
+    dnr: str | None = None
+    if case_ref and not batch.keep_numbers:
+        s, case_id, dnr = _existing_case(batch, case_ref, row.get("series"))
+    elif key and key in batch.case_keys:
+        case_id, dnr, s = batch.case_keys[key]
+    else:
+        s = batch.series_for(row.get("series"))
+
+    # Idempotence.
+    if ext:
+        seen = batch.external_ids.get((s.org_reg_id, ext))
+        if seen is not None:
+            if seen != intake_hash:
+                raise RowError(f"external id '{ext}' appears twice in the input with different "
+                               "content", "external_id")
+            return RowOutcome(row.line, "skipped", external_id=ext)
+        batch.external_ids[(s.org_reg_id, ext)] = intake_hash
+        existing = conn.execute(sa.select(document.c.ref, document.c.intake_hash,
+                                          document.c.case_id, case_.c.dnr)
+                                .outerjoin(case_, case_.c.id == document.c.case_id)
+                                .where(document.c.organisation_id == s.org_reg_id,
+                                       document.c.external_id == ext)).first()
+    else:
+        existing = conn.execute(sa.select(document.c.ref, document.c.intake_hash,
+                                          document.c.case_id, case_.c.dnr)
+                                .outerjoin(case_, case_.c.id == document.c.case_id)
+                                .where(document.c.organisation_id == s.org_reg_id,
+                                       document.c.intake_hash == intake_hash)).first()
+    if existing is not None:
+        if existing.intake_hash != intake_hash:
+            raise RowError(f"external id '{ext}' is already registered as {existing.ref} with "
+                           "other content", "external_id")
+        if key and key not in batch.case_keys and existing.case_id:
+            batch.case_keys[key] = (existing.case_id, existing.dnr, s)
+        return RowOutcome(row.line, "skipped", existing.ref, existing.dnr, external_id=ext)
+
+    class_code = row.get("class")
+    rt = None
+    if not batch.keep_numbers or row.get("record_type") or batch.rules:
+        rt = batch.classify(row, s, class_code)
+    hint = parse_secrecy_cell(row.get("secrecy"))
+    if hint.problems:
+        raise RowError("; ".join(hint.problems), "secrecy")
+    provisions = list(hint.provisions)
+    if not provisions and rt is not None and rt.secrecy_raw:
+        provisions = list(parse_secrecy_cell(rt.secrecy_raw).provisions)
+    warnings: list[str] = []
+
+    # Identify files (stored results, never guessed) and check them against the plan.
+    identified = []
+    for path, sha, size in files:
+        ident = identify(path)
+        pdf = check_pdf(path) if ident.mime == "application/pdf" else None
+        if rt is not None:
+            problem = check_accepted(ident, parse_formats_cell(rt.formats_raw))
+            if problem:
+                warnings.append(f"{path.name}: {problem}")
+        if pdf is not None:
+            warnings += [f"{path.name}: {p}" for p in pdf.problems()]
+        identified.append((path, sha, size, ident, pdf))
+    batch.warnings += [Finding("register.file-check", Severity.WARNING, w,
+                               row.location("files")) for w in warnings]
+
+    opened = False
+    reg_date = batch.today
+    if case_id is None:
+        if batch.keep_numbers:
+            case_id, dnr = _import_case(batch, row, s, class_code, when)
+            opened = True
+        else:
+            title = row.get("case_title")
+            if not title:
+                raise RowError("a new case needs a title (Ärendemening)", "case_title")
+            if class_code is None and rt is not None:
+                class_code = rt.class_code
+            year = reg_date.year if s.reset == "yearly" else 0
+            number = allocate_number(conn, s.series_id, year)
+            dnr = s.fmt.render(series=s.code, year=reg_date.year, number=number,
+                               class_code=class_code if "class" in s.fmt.fields else None)
+            case_id = new_id()
+            conn.execute(case_.insert().values(
+                id=case_id, organisation_id=s.org_reg_id, dnr=dnr, series_id=s.series_id,
+                year=year, number=number, title=title, class_code=class_code,
+                opened_at=when or reg_date, officer=row.get("officer"), unit=row.get("unit"),
+                initiative="externt" if direction == "incoming" else "eget",
+                registered_by=batch.actor, person_ref=row.get("person_ref")))
+            append_event(conn, kind="case_opened", actor=batch.actor,
+                         organisation_id=s.org_reg_id, case_id=case_id,
+                         short_text=f"Ärende {dnr} öppnat: {title}",
+                         person_ref=row.get("person_ref"))
+            opened = True
+        if key:
+            batch.case_keys[key] = (case_id, dnr or "", s)
+    assert dnr is not None
+
+    if batch.keep_numbers and row.get("document"):
+        ref, seq = _imported_document_ref(batch, row, s, case_id, dnr)
+    else:
+        seq = next_document_seq(conn, case_id)
+        ref = s.fmt.render_document(dnr, seq)
+    secret = bool(provisions)
+    counterpart = row.get("counterpart")
+    public_counterpart = counterpart
+    if secret and counterpart:
+        public_counterpart = "Enskild" if row.get("person_ref") else None
+    public_description = description or ""
+    if secret:
+        public_description = (rt.name if rt else row.get("document_type")) or "Handling"
+    doc_id = new_id()
+    conn.execute(document.insert().values(
+        id=doc_id, organisation_id=s.org_reg_id, case_id=case_id, seq=seq, ref=ref,
+        raw_ref=row.get("document"), direction=direction,
+        record_type_id=rt.id if rt else None, document_type=row.get("document_type"),
+        description=public_description,
+        description_protected=description if secret else None,
+        counterpart=public_counterpart, counterpart_protected=counterpart if secret else None,
+        date_received=when if direction == "incoming" else None,
+        date_drawn_up=when if direction in ("internal", None) else None,
+        date_dispatched=when if direction == "outgoing" else None,
+        registered_by=batch.actor, external_id=ext, intake_hash=intake_hash,
+        due_basis={"plan_version_id": rt.plan_version_id, "row_ref": rt.row_ref} if rt else None,
+        attributes=({"extra": dict(row.extra)} if row.extra else None)))
+    for path, sha, size, ident, pdf in identified:
+        stored_path = batch.store.path_for(sha) if batch.store else None
+        if batch.store is not None and not simulate:
+            was_there = batch.store.exists(sha)
+            stored = batch.store.put(path)
+            if stored.sha256 != sha:
+                raise RowError(f"{path.name} changed while it was being registered", "files")
+            if not was_there:
+                batch.new_objects.append(sha)
+        conn.execute(file.insert().values(
+            id=new_id(), document_id=doc_id, filename=path.name, sha256=sha, size=size,
+            store_path=str(stored_path.relative_to(batch.config.storage_path))
+            if stored_path else sha,
+            mime=ident.mime, pronom_puid=ident.puid, identifier_tool=ident.tool,
+            identifier_version=ident.tool_version, identification_basis=ident.basis,
+            pdf_checks=pdf.to_dict() if pdf else None))
+    for provision in provisions:
+        conn.execute(secrecy_marking.insert().values(
+            id=new_id(), target="document", target_id=doc_id, provision=str(provision),
+            marked_on=when or reg_date, marking_authority_id=s.org_reg_id,
+            marked_by=batch.actor,
+            note="vid registrering" if hint.provisions else "handlingstypens standard"))
+    append_event(conn, kind="document_registered", actor=batch.actor,
+                 organisation_id=s.org_reg_id, case_id=case_id, document_id=doc_id,
+                 event_date=when if batch.keep_numbers and when else None,
+                 short_text=f"Handling {ref} registrerad: {public_description}",
+                 detail=None if secret else description, person_ref=row.get("person_ref"),
+                 payload={"direction": direction, "files": len(identified),
+                          "secrecy": [str(p) for p in provisions]})
+    if simulate:
+        return RowOutcome(row.line, "would register", ref, dnr, opened, ext)
+    return RowOutcome(row.line, "registered", ref, dnr, opened, ext)
+
+
+def _existing_case(batch: _Batch, ref: str, series_code: str | None
+                   ) -> tuple[SeriesInfo, str, str]:
+    formats = {k: v.fmt for k, v in batch.series.items() if "/" not in k}
+    try:
+        parsed = parse_any(ref, formats)
+    except DnrError as exc:
+        raise RowError(str(exc), "case") from None
+    s = batch.series_for(parsed.series or series_code)
+    dnr = s.fmt.render(series=s.code, year=parsed.year or 0, number=parsed.number)
+    found = batch.conn.execute(sa.select(case_.c.id, case_.c.status).where(
+        case_.c.organisation_id == s.org_reg_id, case_.c.series_id == s.series_id,
+        case_.c.number == parsed.number,
+        case_.c.year == (parsed.year if s.reset == "yearly" else 0))).first()
+    if found is None:
+        raise RowError(f"case {ref} is not registered", "case")
+    if found.status == "voided":
+        raise RowError(f"case {ref} is voided (makulerat)", "case")
+    return s, found.id, dnr
+
+
+def _import_case(batch: _Batch, row: IntakeRow, s: SeriesInfo, class_code: str | None,
+                 when: date | None) -> tuple[str, str]:
+    """Open a case under its own imported number (migration from another system)."""
+    ref = row.get("case")
+    formats = {s.code: s.fmt}
+    field = "case"
+    if not ref:
+        # A document number such as "2023/062312-5" names its case too.
+        ref, field = row.get("document"), "document"
+    if not ref:
+        raise RowError("--keep-numbers needs the case number (Ärende) or the document number "
+                       "on every row", "case")
+    try:
+        parsed = parse_any(ref, formats)
+    except DnrError as exc:
+        raise RowError(str(exc), field) from None
+    ref = s.fmt.render(series=s.code, year=parsed.year or 0, number=parsed.number,
+                       class_code=parsed.class_code if "class" in s.fmt.fields else None) \
+        if field == "document" else ref
+    year = parsed.year if s.reset == "yearly" and parsed.year else 0
+    existing = batch.conn.execute(sa.select(case_.c.id, case_.c.dnr).where(
+        case_.c.series_id == s.series_id, case_.c.year == year,
+        case_.c.number == parsed.number)).first()
+    if existing is not None:
+        return existing.id, existing.dnr
+    dnr = s.fmt.render(series=s.code, year=parsed.year or 0, number=parsed.number,
+                       class_code=parsed.class_code if "class" in s.fmt.fields else None)
+    case_id = new_id()
+    status_raw = (row.get("status") or "").casefold()
+    status = {"avslutat": "closed", "avslutad": "closed", "pågående": "open",
+              "öppet": "open", "öppen": "open", "vilande": "dormant",
+              "avskrivet": "written_off", "makulerat": "voided"}.get(status_raw, "open")
+    attributes = {"status_raw": row.get("status")} if row.get("status") else {}
+    if row.get("subject"):
+        attributes["subject"] = row.get("subject")
+    batch.conn.execute(case_.insert().values(
+        id=case_id, organisation_id=s.org_reg_id, dnr=dnr, raw_ref=ref, series_id=s.series_id,
+        year=year, number=parsed.number, title=row.get("case_title") or ref,
+        class_code=class_code, status=status, opened_at=when or batch.today,
+        officer=row.get("officer"), unit=row.get("unit"), registered_by=batch.actor,
+        attributes=attributes or None))
+    raise_counter_to(batch.conn, s.series_id, year, parsed.number)
+    append_event(batch.conn, kind="case_imported", actor=batch.actor,
+                 organisation_id=s.org_reg_id, case_id=case_id,
+                 event_date=when, short_text=f"Ärende {dnr} inläst från tidigare system")
+    return case_id, dnr
+
+
+def _imported_document_ref(batch: _Batch, row: IntakeRow, s: SeriesInfo, case_id: str,
+                           dnr: str) -> tuple[str, int]:
+    raw = row.get("document") or ""
+    try:
+        parsed = parse_any(raw, {s.code: s.fmt})
+    except DnrError as exc:
+        raise RowError(str(exc), "document") from None
+    if parsed.seq is None:
+        raise RowError(f"document number '{raw}' has no document part (e.g. -1)", "document")
+    raise_document_seq_to(batch.conn, case_id, parsed.seq)
+    return s.fmt.render_document(dnr, parsed.seq), parsed.seq
+
+
+__all__ = ["ClassificationRule", "RegistrationReport", "RowOutcome", "register_rows",
+           "resolve_input_file"]
