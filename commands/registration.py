@@ -14,6 +14,7 @@ from diariekit.commands.common import (
     exit_with,
     get_config,
     handle_errors,
+    parse_assignments,
     print_finding,
     print_json,
 )
@@ -24,7 +25,7 @@ from diariekit.cases import assign_case, case_detail, close_case, document_detai
 from diariekit.errors import ExitCode, UsageError
 from diariekit.findings import Severity
 from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
-from diariekit.registration.intake import read_intake
+from diariekit.registration.intake import FIELDS, read_intake
 from diariekit.registration.register import RegistrationReport, register_rows
 from diariekit.registry.session import open_registry
 
@@ -49,6 +50,9 @@ def register_cmd(
     keep_numbers: bool = typer.Option(
         False, "--keep-numbers", help="Migration: keep the case and document numbers of an "
         "exported register (Ärende, Dokumentnummer columns); counters continue after them."),
+    mapping: list[str] | None = typer.Option(
+        None, "--map", help="Map an input heading to a field, HEADING=FIELD (repeatable); "
+        "adds to [registration.column_map] in the config."),
     encoding: str | None = typer.Option(None, "--encoding",
                                         help="Force the input's encoding (e.g. cp1252)."),
     by: str | None = typer.Option(None, "--by", help="Who registers (default: $USER)."),
@@ -68,11 +72,16 @@ def register_cmd(
 
       diariekit register e-tjanst.jsonl --partial --json
 
-      diariekit register export.csv --keep-numbers --org av
+      diariekit register export.json --keep-numbers --org av --map id=document
     """
     config = get_config(ctx)
     engine = open_registry(config)
-    rows = read_intake(source, encoding=encoding, column_map=config.column_map)
+    column_map = {**config.registration_column_map, **parse_assignments(mapping, "--map")}
+    unknown = sorted(set(column_map.values()) - set(FIELDS))
+    if unknown:
+        raise UsageError(f"--map names unknown fields {', '.join(unknown)} "
+                         f"(known: {', '.join(FIELDS)})")
+    rows = read_intake(source, encoding=encoding, column_map=column_map)
     show_bar = sys.stderr.isatty() and not as_json and not quiet
     if show_bar:
         with Progress(TextColumn("registering"), BarColumn(), MofNCompleteColumn(),

@@ -30,6 +30,9 @@ Example::
     [plans.column_map]
     "Gallringsregel" = "retention"
 
+    [registration.column_map]        # input headings diariekit does not know
+    "Diarienr" = "case"
+
     [[classification]]               # when a row gives no record type
     org = "ks"
     counterpart = "Länsstyrelsen*"
@@ -114,6 +117,8 @@ class Config:
     default_organisation: str | None = None
     column_map: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     classification_rules: tuple[Mapping[str, str], ...] = ()
+    registration_column_map: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}))
 
     def organisation(self, org_id: str | None = None) -> OrganisationConfig:
         """The organisation ``org_id``, or the default / only one (``--org``)."""
@@ -142,6 +147,8 @@ class Config:
         out["organisations"] = [o.to_toml() for o in self.organisations]
         if self.column_map:
             out["plans"] = {"column_map": dict(self.column_map)}
+        if self.registration_column_map:
+            out["registration"] = {"column_map": dict(self.registration_column_map)}
         if self.classification_rules:
             out["classification"] = [dict(r) for r in self.classification_rules]
         return out
@@ -271,6 +278,14 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         if target not in FIELDS:
             raise fail(f"column_map maps '{heading}' to unknown field '{target}' "
                        f"(known: {', '.join(FIELDS)})", "plans.column_map")
+    from diariekit.registration.intake import FIELDS as INTAKE_FIELDS
+
+    registration = raw.get("registration", {})
+    reg_map = registration.get("column_map", {}) if isinstance(registration, dict) else {}
+    for heading, target in reg_map.items():
+        if target not in INTAKE_FIELDS:
+            raise fail(f"registration column_map maps '{heading}' to unknown field '{target}' "
+                       f"(known: {', '.join(INTAKE_FIELDS)})", "registration.column_map")
     rules: list[Mapping[str, str]] = []
     for i, rule in enumerate(raw.get("classification", [])):
         where = f"classification[{i}]"
@@ -291,6 +306,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         default_organisation=default,
         column_map=MappingProxyType(dict(column_map)),
         classification_rules=tuple(rules),
+        registration_column_map=MappingProxyType(dict(reg_map)),
     )
 
 

@@ -12,7 +12,7 @@ import codecs
 import csv
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,6 +78,7 @@ class IntakeRow:
     extra: Mapping[str, str]
     source: str
     base_dir: Path
+    raw: Mapping[str, Any] = field(default_factory=dict)  # the row as written, keys as headed
 
     def get(self, name: str) -> str | None:
         return self.values.get(name)
@@ -168,14 +169,17 @@ def _csv_rows(path: Path, base: Path, encoding: str | None,
                 continue
             values: dict[str, str | None] = {}
             extra: dict[str, str] = {}
+            raw: dict[str, str] = {}
             for i, cell in enumerate(cells):
                 value = cell.strip() or None
                 f = fields[i] if i < len(fields) else None
+                heading = header[i] if i < len(header) and header[i] else f"column {i + 1}"
+                raw[heading] = cell
                 if f:
                     values[f] = value
                 elif value is not None:
-                    extra[header[i] if i < len(header) and header[i] else f"column {i + 1}"] = value
-            yield IntakeRow(start, values, extra, name, base)
+                    extra[heading] = value
+            yield IntakeRow(start, values, extra, name, base, raw)
 
 
 def _mapping_row(obj: Any, line: int, name: str, base: Path,
@@ -198,7 +202,7 @@ def _mapping_row(obj: Any, line: int, name: str, base: Path,
             values[f] = value
         elif value is not None:
             extra[str(key)] = value
-    return IntakeRow(line, values, extra, name, base)
+    return IntakeRow(line, values, extra, name, base, dict(obj))
 
 
 def _jsonl_rows(path: Path, base: Path, encoding: str | None,

@@ -446,6 +446,13 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
         s = batch.series_for(row.get("series"))
 
     # Idempotence.
+    if batch.keep_numbers and row.get("document"):
+        existing = _existing_imported_document(batch, row, s)
+        if existing is not None:
+            if existing.intake_hash != intake_hash:
+                raise RowError(f"document {existing.ref} is already registered with other "
+                               "content", "document")
+            return RowOutcome(row.line, "skipped", existing.ref, existing.dnr, external_id=ext)
     if ext:
         seen = batch.external_ids.get((s.org_reg_id, ext))
         if seen is not None:
@@ -558,7 +565,7 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
         date_dispatched=when if direction == "outgoing" else None,
         registered_by=batch.actor, external_id=ext, intake_hash=intake_hash,
         due_basis={"plan_version_id": rt.plan_version_id, "row_ref": rt.row_ref} if rt else None,
-        attributes=({"extra": dict(row.extra)} if row.extra else None)))
+        attributes=_attributes(row, keep_all=batch.keep_numbers)))
     for path, sha, size, ident, pdf in identified:
         stored_path = batch.store.path_for(sha) if batch.store else None
         if batch.store is not None and not simulate:
@@ -591,6 +598,32 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
     if simulate:
         return RowOutcome(row.line, "would register", ref, dnr, opened, ext)
     return RowOutcome(row.line, "registered", ref, dnr, opened, ext)
+
+
+def _attributes(row: IntakeRow, *, keep_all: bool) -> dict[str, Any] | None:
+    """What is kept of the row beyond the columns: unmapped fields, and for migrations the
+    whole source row, so that nothing of an imported register is lost."""
+    out: dict[str, Any] = {}
+    if row.extra:
+        out["extra"] = dict(row.extra)
+    if keep_all:
+        out["source"] = dict(row.raw)
+    return out or None
+
+
+def _existing_imported_document(batch: _Batch, row: IntakeRow, s: SeriesInfo) -> Any:
+    try:
+        parsed = parse_any(row.get("document") or "", {s.code: s.fmt})
+    except DnrError as exc:
+        raise RowError(str(exc), "document") from None
+    if parsed.seq is None:
+        return None
+    year = parsed.year if s.reset == "yearly" and parsed.year else 0
+    return batch.conn.execute(
+        sa.select(document.c.ref, document.c.intake_hash, case_.c.dnr)
+        .join(case_, case_.c.id == document.c.case_id)
+        .where(case_.c.series_id == s.series_id, case_.c.year == year,
+               case_.c.number == parsed.number, document.c.seq == parsed.seq)).first()
 
 
 def _existing_case(batch: _Batch, ref: str, series_code: str | None

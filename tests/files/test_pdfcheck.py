@@ -7,6 +7,7 @@ import json
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -102,10 +103,7 @@ def js_action(code: str = "app.alert('hej');") -> pikepdf.Dictionary:
     return pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String(code))
 
 
-Builder = Callable[[Path], Path]
-
-
-def save(pdf: pikepdf.Pdf, path: Path, **kwargs: object) -> Path:
+def save(pdf: pikepdf.Pdf, path: Path, **kwargs: Any) -> Path:
     pdf.save(path, **kwargs)
     return path
 
@@ -418,7 +416,9 @@ def test_missing_file_raises(tmp_path: Path) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
-def test_mangled_pdfs_never_raise(tmp_path: Path, good_pdf_bytes: bytes, data: st.DataObject) -> None:
+def test_mangled_pdfs_never_raise(
+    tmp_path: Path, good_pdf_bytes: bytes, data: st.DataObject
+) -> None:
     mangled = bytearray(good_pdf_bytes)
     for _ in range(data.draw(st.integers(0, 8))):
         at = data.draw(st.integers(0, len(mangled) - 1))

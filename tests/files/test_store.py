@@ -214,7 +214,7 @@ def test_no_temp_left_when_fsync_fails(
     def broken_fsync(fd: int) -> None:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(store_module.os, "fsync", broken_fsync)
+    monkeypatch.setattr(os, "fsync", broken_fsync)
     with pytest.raises(OSError):
         store.put(source)
     with pytest.raises(OSError):
