@@ -160,3 +160,26 @@ def test_numbers_continue_across_batches(registry: Config,
     report = _run(registry, write_input(more, name="more.csv"))
     assert [o.case for o in report.outcomes] == ["KS 2026/0003", "KS 2026/0003",
                                                  "KS 2026/0004"]
+
+
+def test_json_lines_and_folder_sidecar(registry: Config, write_input: Callable[..., Path]
+                                       ) -> None:
+    import json
+
+    folder = write_input("").parent
+    rows = [{"external_id": "e1", "series": "KS", "case_title": "Medborgarförslag om parkbänkar",
+             "class": "1.1.2", "record_type": "ks-1.1.2-03", "direction": "Inkommande",
+             "date": "2026-04-01", "counterpart": "Medborgare", "description": "Förslag",
+             "files": ["files/brev.pdf"]},
+            {"Externt id": "e2", "Serie": "KS", "Ärendemening": "Motion om cykelvägar",
+             "Klass": "1.1.2", "Handlingstyp": "ks-1.1.2-02", "Riktning": "Inkommande",
+             "Datum": "2026-04-02", "Avsändare": "Ledamot", "Beskrivning": "Motion"}]
+    jsonl = folder / "in.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n",
+                     encoding="utf-8")
+    report = _run(registry, jsonl)
+    assert report.committed and report.count("registered") == 2
+    (folder / "metadata.json").write_text(json.dumps(rows, ensure_ascii=False),
+                                          encoding="utf-8")
+    again = _run(registry, folder)
+    assert again.count("skipped") == 2  # same rows, same files: already registered
