@@ -47,9 +47,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path, PurePosixPath
+from typing import Any, TypeVar, cast
 from xml.sax.saxutils import escape, quoteattr
 
 import pikepdf
+
+_T = TypeVar("_T")
 
 __all__ = [
     "COLUMNS",
@@ -172,7 +175,7 @@ class _DocText:
         if self.party:
             out.append(f"{self.party_label()}: {self.party}")
         if self.pnr:
-            out.append(f"Personnummer: {self.pnr}")
+            out.append(f"Avser personnummer: {self.pnr}")
         out.append(f"Handläggare: {self.officer}, {self.unit}")
         out.append("")
         out.append(self.description + ".")
@@ -233,7 +236,10 @@ _BODY: dict[str, str] = {
     "Läkarintyg": "Intyget har utfärdats efter undersökning. Bedömningen avser angiven period.",
     "Offert": "Vi offererar härmed enligt förfrågan. Offerten gäller i 60 dagar.",
     "Begäran": "Vi begär att få ta del av de handlingar som anges ovan.",
+    "Fråga": "Vi har en fråga om upphandlingsdokumenten och ber om ett förtydligande som "
+             "publiceras till samtliga anbudsgivare.",
 }
+_MAIL_DEFAULT = "Handlingen bifogas. Vänligen bekräfta att den har kommit fram."
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,7 +350,8 @@ def pdf_bytes(doc: _DocText, pdfa: bool) -> bytes:
         meta.Subtype = pikepdf.Name.XML
         pdf.Root.Metadata = meta
     out = io.BytesIO()
-    pdf.save(out, deterministic_id=True, min_version="1.7" if pdfa else "1.4")
+    pdf.save(out, deterministic_id=True, fix_metadata_version=False,
+             min_version="1.7" if pdfa else "1.4")
     return out.getvalue()
 
 
@@ -414,7 +421,7 @@ def txt_bytes(doc: _DocText) -> bytes:
         head = [f"Från: {sender}", f"Till: {recipient}",
                 f"Datum: {doc.date.isoformat()} {hour:02d}:{minute:02d}",
                 f"Ämne: {doc.title}", ""]
-        body = ["Hej,", "", doc.description + ".", "", _BODY.get(doc.doctype, _BODY_DEFAULT), "",
+        body = ["Hej,", "", doc.description + ".", "", _BODY.get(doc.doctype, _MAIL_DEFAULT), "",
                 "Med vänlig hälsning", sender]
         lines = head + body
     else:
@@ -439,10 +446,9 @@ def xml_bytes(doc: _DocText) -> bytes:
     if doc.external_id.startswith("e-tjanst-"):
         fields = [("Ärendetyp", doc.title), ("Dokumenttyp", doc.doctype),
                   ("Beskrivning", doc.description)]
-        party = [f"    <Namn>{e(doc.party)}</Namn>"]
-        if doc.pnr:
-            party.append(f"    <Personnummer>{doc.pnr}</Personnummer>")
-        party.append(f"    <Epost>{e(_mail_for(doc.party))}</Epost>")
+        party = [f"    <Namn>{e(doc.party)}</Namn>",
+                 f"    <Epost>{e(_mail_for(doc.party))}</Epost>"]
+        concerns = [f"  <Avser><Personnummer>{doc.pnr}</Personnummer></Avser>"] if doc.pnr else []
         lines = [
             '<?xml version="1.0" encoding="UTF-8"?>',
             f'<Inlamning xmlns="{_ETJ_NS}" version="1.0">',
@@ -451,6 +457,7 @@ def xml_bytes(doc: _DocText) -> bytes:
             f"  <Mottagare>{e(doc.organisation)}</Mottagare>",
             f"  <Inskickad>{stamp}</Inskickad>",
             "  <Avsandare>", *party, "  </Avsandare>",
+            *concerns,
             "  <Formular>",
             *(f"    <Falt namn={quoteattr(k)}>{e(v)}</Falt>" for k, v in fields),
             "  </Formular>",
@@ -641,7 +648,7 @@ _PREFIX = {"post": "post", "epost": "epost", "etjanst": "e-tjanst", "intern": "i
 
 #: File kinds a channel produces when a step does not say, with weights.
 _AUTO_KINDS: dict[str, tuple[tuple[tuple[str, ...], int], ...]] = {
-    "post": ((("pdfa",), 58), (("tif",), 13), (("png",), 10), ((), 12), (("pdfa", "png"), 7)),
+    "post": ((("pdfa",), 45), (("tif",), 16), (("png",), 14), ((), 15), (("pdfa", "png"), 10)),
     "epost": ((("pdf",), 48), (("txt",), 20), (("docx",), 12), (("txt", "pdf"), 15),
               (("txt", "docx"), 5)),
     "etjanst": ((("xml",), 65), (("xml", "pdfa"), 35)),
@@ -729,6 +736,7 @@ class _Gen:
         self.used_names: set[str] = set()
         self.used_pnr: set[str] = set()
         self.officers: dict[str, list[str]] = {}
+        self.pools: dict[int, list[Any]] = {}
 
     def pick(self, options: Sequence[str]) -> str:
         return options[self.rng.randrange(len(options))]
@@ -784,14 +792,18 @@ class _Gen:
         self.cases.append(c)
         return c
 
-    def take(self, pool: list[str]) -> str:
-        """Take (remove) a random item from a pool, so topics do not repeat."""
-        return pool.pop(self.rng.randrange(len(pool)))
+    def pick_kinds(self, options: Sequence[tuple[str, ...]]) -> tuple[str, ...]:
+        return options[self.rng.randrange(len(options))]
+
+    def take(self, source: Sequence[_T]) -> _T:
+        """Take a random item from a topic list, without repeats within this generator."""
+        pool = self.pools.setdefault(id(source), list(source))
+        return cast(_T, pool.pop(self.rng.randrange(len(pool))))
 
 
 # ---- Kommunstyrelsen ------------------------------------------------------------------------
 
-_REMISS_TOPICS = [
+_REMISS_TOPICS = (
     ("Regional trafikförsörjningsplan 2027–2030", "Region Exempel"),
     ("Förslag till regional utvecklingsstrategi", "Region Exempel"),
     ("Länsplan för regional transportinfrastruktur", "Region Exempel"),
@@ -802,19 +814,19 @@ _REMISS_TOPICS = [
     ("Promemoria om ändrade regler för kommunal redovisning", "Finansdepartementet"),
     ("Förslag till regional avfallsplan", "Exempelby Vatten och Avfall AB"),
     ("Länsstyrelsens förslag till vindbruksplan", "Länsstyrelsen i Exempel län"),
-]
-_REMISS_NOTED = [
+)
+_REMISS_NOTED = (
     ("Promemoria om statlig lokalisering", "Finansdepartementet"),
     ("Förslag till föreskrifter om badvattenkvalitet", "Havs- och vattenmyndigheten"),
     ("Betänkande om framtidens biblioteksväsende", "Kulturdepartementet"),
     ("Remiss av riktlinjer för länets vägnät", "Trafikverket"),
-]
+)
 _NAMNDER = ("Miljö- och byggnämnden", "Socialnämnden", "Barn- och utbildningsnämnden",
             "Tekniska nämnden", "Kultur- och fritidsnämnden")
 
 
-def _ks_remiss(g: _Gen, pool: list[tuple[str, str]]) -> None:
-    topic, sender = pool.pop(g.rng.randrange(len(pool)))
+def _ks_remiss(g: _Gen) -> None:
+    topic, sender = g.take(_REMISS_TOPICS)
     c = g.case("KS", "remiss", "1.1.4", f"Remiss: {topic}", "Kansliavdelningen")
     c.doc("ks-1.1.4-01", IN, "Remiss", f"Remiss med begäran om yttrande över {topic[0].lower()}"
           f"{topic[1:]}", sender, g.pick(("epost", "epost", "post")))
@@ -828,13 +840,13 @@ def _ks_remiss(g: _Gen, pool: list[tuple[str, str]]) -> None:
 
 
 def _ks_remiss_noted(g: _Gen) -> None:
-    topic, sender = g.take(_REMISS_NOTED)  # type: ignore[arg-type]
+    topic, sender = g.take(_REMISS_NOTED)
     c = g.case("KS", "remiss", "1.1.4", f"Remiss: {topic}", "Kansliavdelningen", single=True)
     c.doc("ks-1.1.4-03", IN, "Remiss", "Remiss som kommunen avstår från att besvara", sender,
           g.pick(("epost", "post")))
 
 
-_MOTIONS = [
+_MOTIONS = (
     "Motion om fler laddstolpar vid kommunens anläggningar",
     "Motion om avgiftsfri kollektivtrafik för pensionärer",
     "Motion om solceller på kommunens tak",
@@ -843,8 +855,8 @@ _MOTIONS = [
     "Motion om medborgarbudget",
     "Motion om mer närproducerad mat i kommunens kök",
     "Motion om en kommunal lånecykelpool",
-]
-_PROPOSALS = [
+)
+_PROPOSALS = (
     "Medborgarförslag om hundrastgård i Norrby",
     "Medborgarförslag om belysning längs gång- och cykelvägen till Åsen",
     "Medborgarförslag om utegym vid Strandbadet",
@@ -852,7 +864,7 @@ _PROPOSALS = [
     "Medborgarförslag om farthinder på Skolgatan",
     "Medborgarförslag om offentlig toalett vid torget",
     "Medborgarförslag om boulebana i stadsparken",
-]
+)
 
 
 def _ks_motion(g: _Gen) -> None:
@@ -874,8 +886,11 @@ def _ks_proposal(g: _Gen) -> None:
     title = g.take(_PROPOSALS)
     who = g.name()
     c = g.case("KS", "medborgarforslag", "1.1.2", title, "Kansliavdelningen")
-    c.doc("ks-1.1.2-03", IN, "Medborgarförslag", "Medborgarförslag inlämnat via kommunens "
-          "webbplats", who, g.pick(("etjanst", "etjanst", "post")))
+    channel = g.pick(("etjanst", "etjanst", "post"))
+    how = "via kommunens e-tjänst" if channel == "etjanst" else "med post"
+    paper = channel == "post" and g.chance(0.5)
+    c.doc("ks-1.1.2-03", IN, "Medborgarförslag", f"Medborgarförslag inlämnat {how}", who,
+          channel, kinds=() if paper else None)
     c.doc("ks-1.1.1-06", UPP, "Tjänsteskrivelse", "Tjänsteskrivelse med förslag till beslut",
           gap=(20, 50))
     c.doc("ks-1.1.2-03", UPP, "Protokollsutdrag", "Beslut med anledning av medborgarförslaget",
@@ -895,13 +910,13 @@ def _ks_interpellation(g: _Gen, topic: str) -> None:
           "ordförande", gap=(10, 25))
 
 
-_DELEGATION = [
+_DELEGATION = (
     "Delegationsbeslut om firmatecknare för kommunstyrelsen",
     "Delegationsbeslut om bidrag till Exempelby hembygdsförening",
     "Delegationsbeslut om flaggning på allmän plats",
     "Delegationsbeslut om förlängning av lokalhyresavtal för medborgarkontoret",
     "Delegationsbeslut om utseende av dataskyddsombud",
-]
+)
 
 
 def _ks_delegation(g: _Gen) -> None:
@@ -923,18 +938,18 @@ def _ks_public_event(g: _Gen, event: str) -> None:
           gap=(0, 2))
 
 
-_PROCUREMENTS = [
+_PROCUREMENTS = (
     ("Upphandling av skolskjuts", (0, 3)),
     ("Upphandling av städtjänster", (3, 6)),
     ("Upphandling av IT-konsulttjänster", (6, 9)),
     ("Upphandling av livsmedel till kommunens kök", (9, 12)),
     ("Upphandling av snöröjning och halkbekämpning", (12, 15)),
     ("Upphandling av företagshälsovård", (15, 18)),
-]
+)
 
 
 def _ks_procurement(g: _Gen) -> None:
-    title, (lo, hi) = _PROCUREMENTS.pop(g.rng.randrange(len(_PROCUREMENTS)))
+    title, (lo, hi) = g.take(_PROCUREMENTS)
     bidders = list(_COMPANIES[lo:hi])
     g.rng.shuffle(bidders)
     n = 2 + g.rng.randrange(2)
@@ -960,12 +975,12 @@ def _ks_procurement(g: _Gen) -> None:
           secrecy="OSL 31:16")
 
 
-_DIRECT = [
+_DIRECT = (
     "Direktupphandling av konsultstöd för arkivutredning",
     "Direktupphandling av möbler till medborgarkontoret",
     "Direktupphandling av tolktjänster",
     "Direktupphandling av solcellsanläggning på kommunhuset",
-]
+)
 
 
 def _ks_direct(g: _Gen) -> None:
@@ -982,7 +997,7 @@ def _ks_rehab(g: _Gen) -> None:
     employee = g.name()
     c = g.case("KS", "rehab", "2.2.3", "Rehabiliteringsärende", "HR-avdelningen")
     c.doc("ks-2.2.3-01", UPP, "Tjänsteanteckning", "Anteckningar från rehabiliteringsmöte",
-          employee, secrecy="OSL 39:3", kinds=g.pick((("pdfa",), ("docx",), ("txt",))) and None)
+          employee, secrecy="OSL 39:3", kinds=g.pick_kinds((("pdfa",), ("docx",), ("txt",))))
     c.doc("ks-2.2.3-01", IN, "Läkarintyg", "Läkarintyg inlämnat av medarbetaren", employee,
           "post", gap=(2, 10), secrecy="OSL 21:1")
     c.doc("ks-2.2.3-01", UPP, "Rehabiliteringsplan", "Plan för återgång i arbete", employee,
@@ -1011,7 +1026,7 @@ def _ks_hire(g: _Gen, post: str) -> None:
     c.doc("ks-2.2.1-04", UPP, "Beslut", f"Anställningsbeslut, {post}", hired)
 
 
-_OPINIONS = [
+_OPINIONS = (
     ("Synpunkt på snöröjning", "Synpunkt på snöröjningen på villagatorna i Norrby",
      ("2026-01-05", "2026-03-10")),
     ("Klagomål på bemötande i kontaktcenter", "Klagomål på bemötande vid telefonsamtal", None),
@@ -1023,12 +1038,11 @@ _OPINIONS = [
      ("2026-04-01", "2026-09-30")),
     ("Synpunkt på parkering vid kommunhuset", "Synpunkt på för få parkeringsplatser för "
      "besökare", None),
-]
+)
 
 
 def _ks_opinion(g: _Gen) -> None:
-    idx = g.rng.randrange(len(_OPINIONS))
-    title, desc, window = _OPINIONS.pop(idx)
+    title, desc, window = g.take(_OPINIONS)
     who = g.name()
     c = g.case("KS", "synpunkt", "3.2.1", title, "Kommunikationsavdelningen",
                window=(window[0], window[1]) if window else None)
@@ -1039,12 +1053,12 @@ def _ks_opinion(g: _Gen) -> None:
     c.doc("ks-3.2.1-01", UT, "Skrivelse", "Svar på synpunkten", who, gap=(3, 15))
 
 
-_POLICIES = [
+_POLICIES = (
     "Revidering av arkivreglemente",
     "Riktlinjer för informationssäkerhet",
     "Policy mot mutor och jäv",
     "Riktlinjer för hantering av allmänna handlingar",
-]
+)
 
 
 def _ks_policy(g: _Gen) -> None:
@@ -1062,8 +1076,9 @@ def _ks_economy(g: _Gen) -> None:
     c = g.case("KS", "arsredovisning", "1.2.2", "Årsredovisning 2025", "Ekonomiavdelningen",
                window=("2026-02-16", "2026-05-29"))
     c.doc("ks-1.2.2-02", UPP, "Årsredovisning", "Årsredovisning för Exempelby kommun 2025")
-    c.doc("ks-1.2.2-02", IN, "Revisionsberättelse", "Revisionsberättelse för år 2025",
-          "Kommunens revisorer", "post", gap=(20, 35))
+    c.doc("ks-1.2.2-02", IN, "Revisionsberättelse", "Revisionsberättelse för år 2025, "
+          "undertecknat original i papper", "Kommunens revisorer", "post", gap=(20, 35),
+          kinds=())
     c = g.case("KS", "delar", "1.2.2", "Delårsrapport januari–augusti 2026",
                "Ekonomiavdelningen", window=("2026-09-21", "2026-11-20"))
     c.doc("ks-1.2.2-03", UPP, "Delårsrapport", "Delårsrapport per den 31 augusti 2026")
@@ -1184,7 +1199,7 @@ def _sn_assistance(g: _Gen) -> None:
     for r in range(rounds):
         c.doc("sn-3.2.1-01", IN, "Ansökan", "Ansökan om ekonomiskt bistånd för "
               + ("innevarande månad" if r == 0 else "kommande månad"), person,
-              g.pick(("etjanst", "etjanst", "etjanst", "post")), gap=(0, 0) if r == 0 else (20, 30),
+              g.pick(("etjanst", "etjanst", "post")), gap=(0, 0) if r == 0 else (20, 30),
               secrecy="OSL 26:1")
         if g.chance(0.6):
             src = g.pick(_AUTOMATED_SOURCES)
@@ -1193,7 +1208,7 @@ def _sn_assistance(g: _Gen) -> None:
         if r == 0 and g.chance(0.5):
             c.doc("sn-3.2.1-01", UPP, "Tjänsteanteckning", "Anteckning från besök på "
                   "socialkontoret", person, gap=(2, 7), secrecy="OSL 26:1",
-                  kinds=g.pick((("pdfa",), ("txt",), ("docx",))) and None)
+                  kinds=g.pick_kinds((("pdfa",), ("txt",), ("docx",))))
         c.doc("sn-3.2.1-01", UT, "Beslut", g.pick(("Beslut om bifall till ekonomiskt bistånd",
                                                     "Beslut om delvis bifall",
                                                     "Beslut om avslag på ansökan")),
@@ -1288,9 +1303,9 @@ def _sn_sarah(g: _Gen, where: str) -> None:
               "Inspektionen för vård och omsorg", gap=(1, 5), secrecy="OSL 26:1")
 
 
-_SN_COMPLAINTS = ["Klagomål på hemtjänst", "Klagomål på handläggning",
+_SN_COMPLAINTS = ("Klagomål på hemtjänst", "Klagomål på handläggning",
                   "Klagomål på bemötande", "Synpunkter på särskilt boende",
-                  "Klagomål på daglig verksamhet"]
+                  "Klagomål på daglig verksamhet")
 
 
 def _sn_complaint(g: _Gen) -> None:
@@ -1314,8 +1329,8 @@ def _sn_supervision(g: _Gen, title: str, authority: str) -> None:
           gap=(30, 70), secrecy="OSL 26:1")
 
 
-_RESTAURANTS = ["Restaurang Hamnkrogen AB", "Pizzeria Napoli i Exempelby HB",
-                "Stadshotellet Exempelby AB", "Bistro Torget AB", "Golfrestaurangen Åsen AB"]
+_RESTAURANTS = ("Restaurang Hamnkrogen AB", "Pizzeria Napoli i Exempelby HB",
+                "Stadshotellet Exempelby AB", "Bistro Torget AB", "Golfrestaurangen Åsen AB")
 
 
 def _sn_license(g: _Gen) -> None:
@@ -1371,7 +1386,7 @@ def _sn_custody(g: _Gen) -> None:
     c = g.case("SN", "vardnad", "3.3.3", "Vårdnads-, boende- och umgängesutredning",
                "Individ- och familjeomsorgen", pnr=pnr)
     c.doc("sn-3.3.3-01", IN, "Uppdrag", "Uppdrag att utreda vårdnad, boende och umgänge",
-          "Exempelby tingsrätt", "post", secrecy="OSL 26:1")
+          "Exempelby tingsrätt", "post", secrecy="OSL 26:1", kinds=g.pick_kinds(((), ("tif",))))
     c.doc("sn-3.3.3-03", UPP, "Tjänsteanteckning", "Anteckningar från samtal med föräldrarna",
           child, gap=(10, 30), secrecy="OSL 26:1")
     c.doc("sn-3.3.3-01", UT, "Utredning", "Utredning till tingsrätten", "Exempelby tingsrätt",
@@ -1391,9 +1406,8 @@ def _sn_plan(g: _Gen) -> None:
 
 
 def _build_cases(g: _Gen) -> None:
-    remiss_pool = list(_REMISS_TOPICS)
     builders: list[Callable[[], None]] = []
-    builders += [lambda: _ks_remiss(g, remiss_pool)] * 8
+    builders += [lambda: _ks_remiss(g)] * 9
     builders += [lambda: _ks_remiss_noted(g)] * 3
     builders += [lambda: _ks_motion(g)] * 6
     builders += [lambda: _ks_proposal(g)] * 5
@@ -1422,11 +1436,11 @@ def _build_cases(g: _Gen) -> None:
     builders += [lambda: _ks_business(g)]
     builders += [lambda: _ks_other(g)]
     # Socialnämnden
-    builders += [lambda: _sn_assistance(g)] * 9
-    builders += [lambda: _sn_concern(g)] * 7
+    builders += [lambda: _sn_assistance(g)] * 8
+    builders += [lambda: _sn_concern(g)] * 6
     builders += [lambda: _sn_child_investigation(g)] * 4
     builders += [lambda: _sn_lss(g)] * 4
-    builders += [lambda: _sn_elderly(g)] * 4
+    builders += [lambda: _sn_elderly(g)] * 3
     builders += [lambda: _sn_sarah(g, "hemtjänsten"), lambda: _sn_sarah(g, "särskilt boende")]
     builders += [lambda: _sn_complaint(g)] * 4
     builders += [lambda: _sn_supervision(g, "Tillsyn av handläggning av ekonomiskt bistånd",
@@ -1483,20 +1497,20 @@ def build_rows(seed: int = 2026) -> list[dict[str, str]]:
     g = _Gen(seed)
     _build_cases(g)
     entries: list[tuple[dt.date, int, int, _Case, _Step, tuple[str, ...]]] = []
-    slug_count: dict[str, int] = {}
-    keys: dict[int, str] = {}
     for ci, case in enumerate(g.cases):
-        if not case.single and len(case.steps) > 1:
-            slug = f"{case.serie.lower()}-{case.slug}"
-            slug_count[slug] = slug_count.get(slug, 0) + 1
-            keys[ci] = f"{slug}-{slug_count[slug]:02d}"
         for si, (step, day) in enumerate(zip(case.steps, _dates(g, case), strict=True)):
             kinds = step.kinds if step.kinds is not None else _pick_kinds(g, step.channel)
             entries.append((day, ci, si, case, step, kinds))
     entries.sort(key=lambda e: (e[0], e[1], e[2]))
     counters: dict[str, int] = {}
+    slug_count: dict[str, int] = {}
+    keys: dict[int, str] = {}  # case index -> Ärendenyckel, numbered in order of appearance
     rows: list[dict[str, str]] = []
     for day, ci, si, case, step, kinds in entries:
+        if si == 0 and not case.single and len(case.steps) > 1:
+            slug = f"{case.serie.lower()}-{case.slug}"
+            slug_count[slug] = slug_count.get(slug, 0) + 1
+            keys[ci] = f"{slug}-{slug_count[slug]:02d}"
         prefix = _PREFIX[step.channel]
         counters[prefix] = counters.get(prefix, 0) + 1
         ext_id = f"{prefix}-2026-{counters[prefix]:04d}"

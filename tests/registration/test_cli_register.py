@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli import run
+
 from diariekit.config import Config
 
 ROWS = (
