@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from diariekit.commands import plan, registration, registry, setup
 
 from diariekit import __version__
+
+from . import plan, registration, registry, setup
 
 app = typer.Typer(
     name="diariekit",

@@ -6,17 +6,6 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from diariekit.commands.common import (
-    JSON_OPTION,
-    console,
-    exit_with,
-    handle_errors,
-    optional_config,
-    parse_assignments,
-    print_finding,
-    print_json,
-    write_output,
-)
 from rich.table import Table
 from rich.tree import Tree
 
@@ -28,6 +17,18 @@ from diariekit.plans.export import EXPORT_FORMATS, export_plan
 from diariekit.plans.model import Plan
 from diariekit.plans.retention import Action
 from diariekit.plans.validate import validate_plan_file
+
+from .common import (
+    JSON_OPTION,
+    console,
+    exit_with,
+    handle_errors,
+    optional_config,
+    parse_assignments,
+    print_finding,
+    print_json,
+    write_output,
+)
 
 app = typer.Typer(
     help="Document-management plans (dokumenthanteringsplaner): validate, show, diff, "
@@ -44,7 +45,7 @@ def _load(ctx: typer.Context, ref: str, org: str | None = None) -> Plan:
     config = optional_config(ctx)
     if ref.startswith("@"):
         if config is None:
-            from diariekit.commands.common import get_config
+            from .common import get_config
 
             config = get_config(ctx)
         return store.load_plan_ref(config, ref[1:], org)
@@ -143,8 +144,10 @@ def show_cmd(
     console.print(render_tree(plan))
 
 
-def render_tree(plan: Plan) -> Tree:
-    """A rich tree: plan → classes (nested) → record types with retention and secrecy."""
+def render_tree(plan: Plan, max_record_types: int | None = None) -> Tree:
+    """A rich tree: plan → classes (nested) → record types with retention and secrecy.
+
+    ``max_record_types`` cuts the tree after that many record types (for the demo)."""
     m = plan.meta
     head = f"[bold]{m.title}[/] — {m.organisation or '?'}, version {m.version or '?'}"
     if m.adoption_ref:
@@ -161,9 +164,15 @@ def render_tree(plan: Plan) -> Tree:
         parent = nodes.get(cls.parent_code or "", tree) if cls.parent_code else tree
         label = f"[bold cyan]{cls.code}[/] {cls.title}" if cls.code else f"[bold]{cls.title}[/]"
         nodes[cls.key] = parent.add(label)
+    shown = 0
     for key, members in by_class.items():
+        if max_record_types is not None and shown >= max_record_types:
+            tree.add(f"[dim]… {len(plan.record_types) - shown} more record types "
+                     "(diariekit plan show)[/]")
+            break
         node = nodes.get(key) or tree.add(f"[bold]{key or '(utan klass)'}[/]")
         for rk in members:
+            shown += 1
             rt = rts[rk]
             colour = {Action.KEEP: "green", Action.DISPOSE: "red", Action.REVIEW: "yellow"}[
                 rt.retention.action]
@@ -173,6 +182,8 @@ def render_tree(plan: Plan) -> Tree:
             elif rt.secrecy.may_contain:
                 text += " [magenta]sekretess kan förekomma[/]"
             node.add(text)
+    if max_record_types is not None:
+        _prune(tree, set(map(id, nodes.values())))
     return tree
 
 
@@ -216,22 +227,23 @@ def _print_diff(d: PlanDiff) -> None:
         console.print(f"[green]+ class {c.key} {c.title}[/]")
     for c in d.classes_removed:
         console.print(f"[red]- class {c.key} {c.title}[/]")
-    for c in d.classes_renamed:
-        console.print(f"[yellow]~ class {c.field}: {c.old} → {c.new}[/]")
+    for renamed in d.classes_renamed:
+        console.print(f"[yellow]~ class {renamed.field}: {renamed.old} → {renamed.new}[/]")
     if d.added or d.removed or d.changed:
         table = Table("", "id", "record type", "change", show_lines=False)
         for r in d.added:
             table.add_row("[green]+[/]", r.key, r.name, f"new: {r.retention.describe()}")
         for r in d.removed:
             table.add_row("[red]-[/]", r.key, r.name, f"removed (was {r.retention.describe()})")
-        for c in d.changed:
+        for change in d.changed:
             lines = []
-            if c.retention:
+            ret = change.retention
+            if ret:
                 flag = {"now_disposed": " [red](now disposed of)[/]",
-                        "now_kept": " [green](now kept)[/]"}.get(c.retention.direction, "")
-                lines.append(f"retention: {c.retention.old_rule} → {c.retention.new_rule}{flag}")
-            lines += [f"{f.field}: {f.old or '—'} → {f.new or '—'}" for f in c.fields]
-            table.add_row("[yellow]~[/]", c.key, c.name, "\n".join(lines))
+                        "now_kept": " [green](now kept)[/]"}.get(ret.direction, "")
+                lines.append(f"retention: {ret.old_rule} → {ret.new_rule}{flag}")
+            lines += [f"{f.field}: {f.old or '—'} → {f.new or '—'}" for f in change.fields]
+            table.add_row("[yellow]~[/]", change.key, change.name, "\n".join(lines))
         console.print(table)
     s = d.to_dict()["summary"]
     console.print(f"{s['added']} added, {s['removed']} removed, {s['changed']} changed "
@@ -285,7 +297,7 @@ def import_cmd(
 
       diariekit plan import plan.csv --set version=2026-1 --set valid_from=2026-01-01
     """
-    from diariekit.commands.common import get_config
+    from .common import get_config
 
     config = get_config(ctx)
     meta = parse_assignments(set_, "--set")
@@ -321,7 +333,7 @@ def list_cmd(
 
       diariekit plan list --json
     """
-    from diariekit.commands.common import get_config
+    from .common import get_config
 
     rows = store.list_versions(get_config(ctx), org)
     if as_json:
@@ -333,6 +345,12 @@ def list_cmd(
         table.add_row(r.organisation, r.title, r.version, r.status, r.valid_from or "",
                       r.valid_to or "", str(r.record_types), "✓" if r.active else "")
     console.print(table)
+
+
+def _prune(node: Tree, class_nodes: set[int]) -> bool:
+    """Drop class nodes with no record types below them; True if ``node`` keeps content."""
+    node.children = [c for c in node.children if _prune(c, class_nodes)]
+    return bool(node.children) or id(node) not in class_nodes
 
 
 def _parse_date(value: str | None, option: str) -> date | None:

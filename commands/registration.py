@@ -8,16 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from diariekit.commands.common import (
-    JSON_OPTION,
-    console,
-    exit_with,
-    get_config,
-    handle_errors,
-    parse_assignments,
-    print_finding,
-    print_json,
-)
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -28,6 +18,17 @@ from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
 from diariekit.registration.intake import FIELDS, read_intake
 from diariekit.registration.register import RegistrationReport, register_rows
 from diariekit.registry.session import open_registry
+
+from .common import (
+    JSON_OPTION,
+    console,
+    exit_with,
+    get_config,
+    handle_errors,
+    parse_assignments,
+    print_finding,
+    print_json,
+)
 
 case_app = typer.Typer(help="Cases (ärenden): list, show, close, assign.", no_args_is_help=True)
 doc_app = typer.Typer(help="Documents (handlingar): show.", no_args_is_help=True)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import typer
-from diariekit.commands.common import (
+
+from diariekit.errors import ExitCode
+from diariekit.events import verify_chain
+from diariekit.registry.engine import connect, display_url, open_engine
+from diariekit.registry.migrate import current_revision, head_revision
+from diariekit.registry.session import open_registry
+
+from .common import (
     JSON_OPTION,
     console,
     exit_with,
@@ -12,12 +19,6 @@ from diariekit.commands.common import (
     print_finding,
     print_json,
 )
-
-from diariekit.errors import ExitCode
-from diariekit.events import verify_chain
-from diariekit.registry.engine import connect, display_url, open_engine
-from diariekit.registry.migrate import current_revision, head_revision
-from diariekit.registry.session import open_registry
 
 app = typer.Typer(help="The registry database: migrate and inspect.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail (the hash-chained event log).",

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from diariekit.commands.common import JSON_OPTION, console, handle_errors, print_finding, print_json
-from diariekit.commands.plan import render_tree
 
 from diariekit.config import OrganisationConfig, SeriesConfig
 from diariekit.demo import demo_folder, run_demo
 from diariekit.errors import UsageError
 from diariekit.findings import Severity, has_errors
 from diariekit.setup import init_registry
+
+from .common import JSON_OPTION, console, handle_errors, print_finding, print_json
+from .plan import render_tree
 
 
 @handle_errors
@@ -89,7 +90,8 @@ def demo_cmd(
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} exists and is not empty: choose another --dir")
     report = run_demo(target)
-    failed = any(has_errors(f) for _, _, f in report.validations)
+    failed = any(has_errors(f) for _, _, f in report.validations) or (
+        report.registration is not None and not report.registration.committed)
     if as_json:
         print_json({
             "folder": str(report.folder),
@@ -98,6 +100,8 @@ def demo_cmd(
                              "record_types": len(plan.record_types) if plan else 0}
                             for p, plan, f in report.validations],
             "imports": [{"file": name, **r.to_dict()} for name, r in report.imports],
+            "registration": (report.registration.to_dict()["summary"]
+                             if report.registration else None),
         })
     else:
         console.rule("[bold]1. Registry")
@@ -117,9 +121,24 @@ def demo_cmd(
         for name, r in report.imports:
             console.print(f"[green]✓[/] {name} → {r.organisation}, version {r.version}"
                           f"{' (active)' if r.active_now else ''}")
-        console.rule("[bold]4. The kommunstyrelse's plan")
+        console.rule("[bold]4. The kommunstyrelse's plan (first classes)")
         if report.shown:
-            console.print(render_tree(report.shown))
-        console.print(f"\nDone. Try: [bold]cd {report.folder} && diariekit plan list[/]")
+            console.print(render_tree(report.shown, max_record_types=12))
+        reg = report.registration
+        if reg is not None:
+            console.rule("[bold]5. Register the sample post")
+            s = reg.to_dict()["summary"]
+            warnings = sum(f.severity is Severity.WARNING for f in reg.findings)
+            for f in reg.findings:
+                if f.severity is Severity.ERROR:
+                    print_finding(f)
+            mark = "[green]✓[/]" if reg.committed else "[red]✗[/]"
+            console.print(f"{mark} {s['registered']} documents in {s['cases_opened']} cases "
+                          f"from {reg.source}; {warnings} file warnings (formats the plan "
+                          "does not list, fonts not embedded): see `diariekit doc show`")
+            failed = failed or not reg.committed
+        console.print(f"\nDone. Try: [bold]cd {report.folder}[/] and then "
+                      "[bold]diariekit case list[/], [bold]diariekit case show "
+                      "\"KS 2026/0001\"[/], [bold]diariekit plan list[/]")
     if failed:
         raise typer.Exit(1)

@@ -1,9 +1,10 @@
 """The demo (``diariekit demo``): a registry for Exempelby kommun, set up end to end.
 
-It runs the chain as far as it is built: init a registry with two organisations
-(kommunstyrelsen and socialnämnden), import their sample plans, validate every sample
-plan, and show one. Later steps (registration, secrecy, packages, disposal) join it
-as they are built.
+It runs the chain as far as it is built: init a registry with three organisations
+(kommunstyrelsen, socialnämnden, barn- och utbildningsnämnden), validate and import
+their sample plans, then register a few hundred sample documents with real files
+(PDF/A, PDF, DOCX, TXT, XML, PNG, TIFF) and show a case. Later steps (secrecy review,
+packages, disposal) join it as they are built.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from diariekit.plans.loading import load_plan
 from diariekit.plans.model import Plan
 from diariekit.plans.store import ImportResult, import_plan
 from diariekit.plans.validate import validate_plan_file
+from diariekit.registration.intake import read_intake
+from diariekit.registration.register import RegistrationReport, register_rows
+from diariekit.registry.engine import open_engine
+from diariekit.samples.make_files import make_sample_files
 from diariekit.setup import InitResult, init_registry
 
 SAMPLE_PLANS = ("kommunstyrelse.yaml", "socialnamnd.yaml", "barn_och_utbildning.csv")
@@ -75,6 +80,7 @@ class DemoReport:
     validations: list[tuple[Path, Plan | None, list[Finding]]] = field(default_factory=list)
     imports: list[tuple[str, ImportResult]] = field(default_factory=list)
     shown: Plan | None = None
+    registration: RegistrationReport | None = None
 
 
 def run_demo(folder: Path) -> DemoReport:
@@ -94,4 +100,8 @@ def run_demo(folder: Path) -> DemoReport:
                                                       org_id=PLAN_OWNER[path.name],
                                                       actor="demo")))
     report.shown = load_plan(plans[0]).plan
+    intake = make_sample_files(folder / "inkommet")
+    report.registration = register_rows(
+        config, read_intake(intake, column_map=config.registration_column_map),
+        engine=open_engine(config.registry_url), source=str(intake), actor="registrator")
     return report

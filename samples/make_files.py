@@ -976,16 +976,15 @@ def _ks_procurement(g: _Gen) -> None:
 
 
 _DIRECT = (
-    "Direktupphandling av konsultstöd för arkivutredning",
-    "Direktupphandling av möbler till medborgarkontoret",
-    "Direktupphandling av tolktjänster",
-    "Direktupphandling av solcellsanläggning på kommunhuset",
+    ("Direktupphandling av konsultstöd för arkivutredning", "Arkivkonsulterna AB"),
+    ("Direktupphandling av möbler till medborgarkontoret", "Kontorsinredning Nord AB"),
+    ("Direktupphandling av tolktjänster", "Tolkcentralen Mitt AB"),
+    ("Direktupphandling av solcellsanläggning på kommunhuset", "Solel i Exempelby AB"),
 )
 
 
 def _ks_direct(g: _Gen) -> None:
-    title = g.take(_DIRECT)
-    company = g.pick(_COMPANIES[18:])
+    title, company = g.take(_DIRECT)
     c = g.case("KS", "direktupphandling", "2.3.1", title, "Upphandlingsenheten")
     c.doc("ks-2.3.1-07", IN, "Offert", "Offert efter förfrågan", company, "epost",
           secrecy="OSL 31:16")
@@ -1064,11 +1063,12 @@ _POLICIES = (
 def _ks_policy(g: _Gen) -> None:
     title = g.take(_POLICIES)
     c = g.case("KS", "styrdokument", "1.2.1", title, "Kansliavdelningen")
-    c.doc("ks-1.1.1-06", UPP, "Tjänsteskrivelse", "Tjänsteskrivelse med förslag till "
-          "styrdokument och remiss till nämnderna")
+    c.doc("ks-1.2.1-01", UPP, "Styrdokument", "Förslag till styrdokument, remissversion")
     for namnd in g.rng.sample(_NAMNDER, 1 + g.rng.randrange(2)):
         c.doc("ks-1.1.4-02", IN, "Remissvar", "Remissvar över förslaget till styrdokument",
               namnd, "epost", gap=(15, 35))
+    c.doc("ks-1.1.1-06", UPP, "Tjänsteskrivelse", "Tjänsteskrivelse med förslag till beslut om "
+          "att anta styrdokumentet", gap=(10, 25))
     c.doc("ks-1.2.1-01", UPP, "Styrdokument", "Styrdokumentet i antagen lydelse", gap=(20, 50))
 
 
@@ -1086,7 +1086,7 @@ def _ks_economy(g: _Gen) -> None:
           "Kommunens revisorer", "epost", gap=(10, 20))
     c = g.case("KS", "budget", "1.2.2", "Mål och budget 2027 med flerårsplan 2028–2029",
                "Ekonomiavdelningen", window=("2026-03-02", "2026-10-30"))
-    c.doc("ks-1.1.1-06", UPP, "Tjänsteskrivelse", "Direktiv och tidplan för budgetarbetet")
+    c.doc("ks-1.2.2-01", UPP, "Budgetdirektiv", "Direktiv och tidplan för budgetarbetet")
     for namnd in g.rng.sample(_NAMNDER, 2):
         c.doc("ks-1.1.4-02", IN, "Yttrande", "Nämndens underlag och yttrande inför budget 2027",
               namnd, "epost", gap=(20, 40))
@@ -1396,10 +1396,10 @@ def _sn_custody(g: _Gen) -> None:
 def _sn_plan(g: _Gen) -> None:
     c = g.case("SN", "verksamhetsplan", "1.2.1", "Verksamhetsplan och internbudget 2027",
                "Socialkontorets kansli", window=("2026-09-01", "2026-11-20"))
-    c.doc("sn-1.1.1-04", UPP, "Tjänsteskrivelse", "Tjänsteskrivelse med förslag till "
-          "verksamhetsplan")
-    c.doc("sn-1.2.1-01", UPP, "Verksamhetsplan", "Verksamhetsplan och internbudget 2027",
-          gap=(10, 25))
+    c.doc("sn-1.2.1-01", UPP, "Verksamhetsplan", "Förslag till verksamhetsplan och internbudget "
+          "2027")
+    c.doc("sn-1.1.1-04", UPP, "Tjänsteskrivelse", "Tjänsteskrivelse med förslag till beslut om "
+          "verksamhetsplan", gap=(0, 3))
 
 
 # ---- Building the rows ----------------------------------------------------------------------
