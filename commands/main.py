@@ -8,7 +8,7 @@ import typer
 
 from diariekit import __version__
 
-from . import plan, registration, registry, setup
+from . import links, plan, registration, registry, setup
 
 app = typer.Typer(
     name="diariekit",
@@ -48,6 +48,8 @@ app.command("register")(registration.register_cmd)
 app.add_typer(registration.case_app, name="case")
 app.add_typer(registration.doc_app, name="doc")
 app.add_typer(registration.dnr_app, name="dnr")
+app.add_typer(links.links_app, name="link")
+app.add_typer(links.events_app, name="events")
 app.add_typer(registry.app, name="registry")
 app.add_typer(registry.audit_app, name="audit")
 

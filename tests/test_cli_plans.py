@@ -25,7 +25,11 @@ def test_help_lists_the_commands() -> None:
 def test_every_command_help_has_an_example() -> None:
     for args in (["init"], ["demo"], ["plan", "validate"], ["plan", "show"], ["plan", "diff"],
                  ["plan", "export"], ["plan", "import"], ["plan", "list"],
-                 ["registry", "upgrade"], ["registry", "status"], ["audit", "verify"]):
+                 ["registry", "upgrade"], ["registry", "status"], ["audit", "verify"],
+                 ["register"], ["case", "list"], ["case", "show"], ["case", "close"],
+                 ["case", "assign"], ["doc", "show"], ["dnr", "parse"], ["link", "add"],
+                 ["link", "answer"], ["link", "list"], ["link", "overdue"],
+                 ["events", "export"]):
         out = run(*args, "--help").out
         assert "Example" in out, args
 
