@@ -12,6 +12,7 @@ import getpass
 import hashlib
 import json
 import os
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -81,10 +82,7 @@ def append_event(
     that on SQLite the chain head cannot move underneath; on PostgreSQL an advisory
     lock serialises appenders until commit.
     """
-    if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
-    prev = conn.execute(
-        sa.select(event.c.hash).order_by(event.c.seq.desc()).limit(1)).scalar_one_or_none()
+    prev = _chain_head(conn)
     at = utc_now()
     values: dict[str, Any] = {
         "id": new_id(),
@@ -101,11 +99,47 @@ def append_event(
         "link": link,
         "person_ref": person_ref,
         "payload": dict(payload) if payload is not None else None,
-        "prev_hash": prev or GENESIS_HASH,
+        "prev_hash": prev,
     }
     values["hash"] = event_hash(values)
     conn.execute(event.insert().values(**values))
+    conn.info[_HEAD_KEY] = (_transaction_key(conn), values["hash"])
     return str(values["id"])
+
+
+_HEAD_KEY = "diariekit.event_chain_head"
+
+
+def _transaction_key(conn: Connection) -> weakref.ref[Any] | None:
+    # A weak reference, not id(): a later transaction may reuse a dead one's id.
+    txn = conn.get_transaction()
+    return weakref.ref(txn) if txn is not None else None
+
+
+def _chain_head(conn: Connection) -> str:
+    """The hash of the last event, locked for this transaction.
+
+    Within one transaction the head is remembered after the first look-up, so a batch
+    of thousands of events does not query it again for each (nor re-take the lock).
+    """
+    cached = conn.info.get(_HEAD_KEY)
+    key = _transaction_key(conn)
+    txn = conn.get_transaction()
+    if cached is not None and cached[0] is not None and txn is not None \
+            and cached[0]() is txn:
+        return str(cached[1])
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+    prev = conn.execute(
+        sa.select(event.c.hash).order_by(event.c.seq.desc()).limit(1)).scalar_one_or_none()
+    head = prev or GENESIS_HASH
+    conn.info[_HEAD_KEY] = (key, head)
+    return head
+
+
+def forget_chain_head(conn: Connection) -> None:
+    """Drop the remembered head (after rolling back to a savepoint that held events)."""
+    conn.info.pop(_HEAD_KEY, None)
 
 
 @dataclass(frozen=True)
@@ -114,13 +148,14 @@ class ChainReport:
 
     checked: int
     findings: tuple[Finding, ...]
+    head: str = GENESIS_HASH  # keep it: a later verify showing another head reveals truncation
 
     @property
     def ok(self) -> bool:
         return not self.findings
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked,
+        return {"ok": self.ok, "checked": self.checked, "head": self.head,
                 "findings": [f.to_dict() for f in self.findings]}
 
 
@@ -141,6 +176,7 @@ def verify_chain(conn: Connection) -> ChainReport:
     findings: list[Finding] = []
     prev_hash = GENESIS_HASH
     checked = 0
+    row: Any = None
     for row in iter_events(conn):
         checked += 1
         values = row._asdict()
@@ -155,4 +191,15 @@ def verify_chain(conn: Connection) -> ChainReport:
                 "audit.event-altered", Severity.ERROR,
                 f"event {row.id} ({row.kind}) does not match its hash: it was edited", where))
         prev_hash = row.hash
-    return ChainReport(checked, tuple(findings))
+    last_seq = 0 if not checked else row.seq
+    if conn.dialect.name == "sqlite":
+        # AUTOINCREMENT never reuses a number: a higher high-water mark than the last event
+        # means events at the end were deleted, which the chain alone cannot show.
+        high = conn.exec_driver_sql(
+            "SELECT seq FROM sqlite_sequence WHERE name = 'event'").scalar_one_or_none()
+        if high is not None and int(high) > last_seq:
+            findings.append(Finding(
+                "audit.tail-deleted", Severity.ERROR,
+                f"events after seq {last_seq} (up to {high}) were deleted",
+                Location(None, None, f"event seq {last_seq + 1}")))
+    return ChainReport(checked, tuple(findings), prev_hash)

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from diariekit.clock import today
 from diariekit.config import Config, OrganisationConfig
 from diariekit.errors import ConfigError
-from diariekit.events import append_event, current_actor
+from diariekit.events import append_event, current_actor, forget_chain_head
 from diariekit.files.acceptance import check_accepted
 from diariekit.files.formats import parse_formats_cell
 from diariekit.files.identify import identify
@@ -380,6 +380,7 @@ def register_rows(
                 except RowError as exc:
                     if savepoint is not None:
                         savepoint.rollback()
+                        forget_chain_head(conn)
                     report.findings.append(Finding("register.row", Severity.ERROR,
                                                    exc.message, row.location(exc.field)))
                     report.outcomes.append(RowOutcome(row.line, "error",
