@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 
 from diariekit.config import Config, load_config
-from diariekit.errors import DiariekitError, ExitCode, Location
+from diariekit.errors import DiariekitError, ExitCode, Location, UsageError
 from diariekit.findings import Finding, Severity
 
 P = ParamSpec("P")
@@ -105,14 +106,22 @@ def write_output(text: str, output: Path | None) -> None:
         raise DiariekitError(f"cannot write: {exc.strerror}", Location(str(output))) from None
 
 
+def parse_date_option(value: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option value, or a usage error (exit 2) naming the option."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} takes a date YYYY-MM-DD, got '{value}'") from None
+
+
 def parse_assignments(values: list[str] | None, option: str) -> dict[str, str]:
     """``KEY=VALUE`` pairs from a repeated option."""
     out: dict[str, str] = {}
     for item in values or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            from diariekit.errors import UsageError
-
             raise UsageError(f"{option} takes KEY=VALUE, got '{item}'")
         out[key.strip()] = value.strip()
     return out

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from .common import (
     err_console,
     get_config,
     handle_errors,
+    parse_date_option,
     print_json,
 )
 
@@ -36,13 +36,6 @@ ORG_OPTION = typer.Option(None, "--org", help="Organisation (default: the config
 BY_OPTION = typer.Option(None, "--by", help="Who acts (default: $USER).")
 
 
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} expects a date YYYY-MM-DD, got '{value}'") from None
 
 
 def _print_link(r: dict[str, Any], head: str) -> None:
@@ -93,9 +86,9 @@ def link_add_cmd(
       diariekit link add "KS 2026/0042" --kind vidarebefordran --to-party "Tekniska nämnden"
     """
     result = link_case(get_config(ctx), from_ref, kind, to_ref=to_case, to_party=to_party,
-                       to_org_id=to_org, sent_on=_date(sent, "--sent"),
-                       due_on=_date(due, "--due"), keeps_followup=keeps_followup, note=note,
-                       org_id=org, actor=by)
+                       to_org_id=to_org, sent_on=parse_date_option(sent, "--sent"),
+                       due_on=parse_date_option(due, "--due"),
+                       keeps_followup=keeps_followup, note=note, org_id=org, actor=by)
     if as_json:
         print_json(result)
         return
@@ -138,7 +131,8 @@ def link_answer_cmd(
     if (party is None) == (link_id is None):
         raise UsageError("name the link with either --party or --link")
     key = link_id if link_id is not None else party or ""
-    result = answer_link(get_config(ctx), from_ref, key, answered_on=_date(on, "--on") or today(),
+    answered_on = parse_date_option(on, "--on") or today()
+    result = answer_link(get_config(ctx), from_ref, key, answered_on=answered_on,
                          answer_doc_ref=answer_doc, note=note, org_id=org, actor=by)
     if as_json:
         print_json(result)
@@ -183,7 +177,7 @@ def link_list_cmd(
 
       diariekit link list SN-2026-00007 --org sn --json
     """
-    rows = list_links(get_config(ctx), ref, org_id=org, as_of=_date(as_of, "--as-of"))
+    rows = list_links(get_config(ctx), ref, org_id=org, as_of=parse_date_option(as_of, "--as-of"))
     if as_json:
         print_json(rows)
         return
@@ -210,7 +204,7 @@ def link_overdue_cmd(
 
       diariekit link overdue --as-of 2026-03-31 --org sn --json
     """
-    rows = overdue_links(get_config(ctx), _date(as_of, "--as-of"), org_id=org)
+    rows = overdue_links(get_config(ctx), parse_date_option(as_of, "--as-of"), org_id=org)
     if as_json:
         print_json(rows)
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -25,6 +24,7 @@ from .common import (
     handle_errors,
     optional_config,
     parse_assignments,
+    parse_date_option,
     print_finding,
     print_json,
     write_output,
@@ -84,7 +84,7 @@ def validate_cmd(
       diariekit plan validate plan.csv --json
     """
     config = optional_config(ctx)
-    on = _parse_date(today, "--today")
+    on = parse_date_option(today, "--today")
     results = []
     failed = False
     for path in plans:
@@ -352,11 +352,3 @@ def _prune(node: Tree, class_nodes: set[int]) -> bool:
     node.children = [c for c in node.children if _prune(c, class_nodes)]
     return bool(node.children) or id(node) not in class_nodes
 
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} takes a date YYYY-MM-DD, got '{value}'") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from .common import (
     get_config,
     handle_errors,
     parse_assignments,
+    parse_date_option,
     print_finding,
     print_json,
 )
@@ -210,7 +210,8 @@ def case_close_cmd(
 
       diariekit case close "KS 2026/0042" --kind beslut
     """
-    result = close_case(get_config(ctx), ref, org_id=org, kind=kind, on=_date(on), actor=by)
+    result = close_case(get_config(ctx), ref, org_id=org, kind=kind,
+                        on=parse_date_option(on, "--on"), actor=by)
     if as_json:
         print_json(result)
     else:
@@ -326,11 +327,3 @@ def dnr_parse_cmd(
     if bad:
         exit_with(ExitCode.INVALID)
 
-
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"expected a date YYYY-MM-DD, got '{value}'") from None

@@ -49,16 +49,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from diariekit.cases import CaseRef, resolve_case
+from diariekit.cases import CaseRef, resolve_case, resolve_document
 from diariekit.clock import today
 from diariekit.config import Config
 from diariekit.errors import InvalidInputError, PolicyError, UsageError
 from diariekit.eventexport import marked_case_ids
 from diariekit.events import append_event, current_actor
 from diariekit.organisations import organisation_id
-from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
 from diariekit.registry.engine import connect, write_transaction
-from diariekit.registry.schema import case_, case_link, document, new_id, series
+from diariekit.registry.schema import case_, case_link, document, new_id
 from diariekit.registry.session import open_registry
 
 __all__ = [
@@ -287,24 +286,11 @@ def _link_recipient(conn: Connection, target: CaseRef, src: CaseRef, main_id: st
     return warnings
 
 
-def _formats(conn: Connection, org_reg_id: str) -> dict[str, DnrFormat]:
-    return {r.code: DnrFormat(r.dnr_template, r.doc_suffix_template) for r in conn.execute(
-        sa.select(series.c.code, series.c.dnr_template, series.c.doc_suffix_template)
-        .where(series.c.organisation_id == org_reg_id))}
-
-
 def _resolve_document(conn: Connection, org_reg_id: str, ref: str) -> tuple[str, str]:
     """The id and canonical reference of a registered document ("KS 2026/0042-3")."""
-    try:
-        parsed = parse_any(ref, _formats(conn, org_reg_id))
-    except DnrError as exc:
-        raise InvalidInputError(str(exc)) from None
-    if parsed.seq is None:
-        raise UsageError(f"'{ref}' is a case number; an answer document is a document number "
-                         "(e.g. -3)")
-    c = resolve_case(conn, org_reg_id, ref)
+    c, seq = resolve_document(conn, org_reg_id, ref)
     d = conn.execute(sa.select(document.c.id, document.c.ref, document.c.status).where(
-        document.c.case_id == c.id, document.c.seq == parsed.seq)).first()
+        document.c.case_id == c.id, document.c.seq == seq)).first()
     if d is None:
         raise InvalidInputError(f"no document {ref} in the registry")
     if d.status == "voided":

@@ -19,7 +19,7 @@ from diariekit.config import Config
 from diariekit.errors import InvalidInputError, PolicyError, UsageError
 from diariekit.events import append_event, current_actor
 from diariekit.organisations import organisation_id
-from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
+from diariekit.registration.dnr import DnrFormat, parse_any
 from diariekit.registry.engine import connect, write_transaction
 from diariekit.registry.schema import (
     case_,
@@ -44,7 +44,8 @@ class CaseRef:
     organisation_id: str
 
 
-def _formats(conn: Connection, org_reg_id: str) -> dict[str, DnrFormat]:
+def series_formats(conn: Connection, org_reg_id: str) -> dict[str, DnrFormat]:
+    """The diarienummer format of each series of an organisation, by series code."""
     return {r.code: DnrFormat(r.dnr_template, r.doc_suffix_template) for r in conn.execute(
         sa.select(series.c.code, series.c.dnr_template, series.c.doc_suffix_template)
         .where(series.c.organisation_id == org_reg_id))}
@@ -52,11 +53,7 @@ def _formats(conn: Connection, org_reg_id: str) -> dict[str, DnrFormat]:
 
 def resolve_case(conn: Connection, org_reg_id: str, text: str) -> CaseRef:
     """Find a case by any configured form of its number ("KS 2026/42", "KS-2026-00042")."""
-    formats = _formats(conn, org_reg_id)
-    try:
-        parsed = parse_any(text, formats)
-    except DnrError as exc:
-        raise InvalidInputError(str(exc)) from None
+    parsed = parse_any(text, series_formats(conn, org_reg_id))
     q = (sa.select(case_.c.id, case_.c.dnr, case_.c.organisation_id)
          .join(series, series.c.id == case_.c.series_id)
          .where(case_.c.organisation_id == org_reg_id, case_.c.number == parsed.number))
@@ -70,6 +67,15 @@ def resolve_case(conn: Connection, org_reg_id: str, text: str) -> CaseRef:
     if len(rows) > 1:
         raise InvalidInputError(f"'{text}' matches several cases: give the full number")
     return CaseRef(rows[0].id, rows[0].dnr, rows[0].organisation_id)
+
+
+def resolve_document(conn: Connection, org_reg_id: str, ref: str) -> tuple[CaseRef, int]:
+    """The case and document number (seq) of a document reference ("KS 2026/0042-3")."""
+    parsed = parse_any(ref, series_formats(conn, org_reg_id))
+    if parsed.seq is None:
+        raise UsageError(f"'{ref}' is a case number; a document number ends in its "
+                         "document part (e.g. -3)")
+    return resolve_case(conn, org_reg_id, ref), parsed.seq
 
 
 def list_cases(config: Config, *, org_id: str | None = None, status: str | None = None,
@@ -173,20 +179,11 @@ def document_detail(config: Config, ref: str, *, org_id: str | None = None,
     engine = open_registry(config)
     org = config.organisation(org_id)
     with connect(engine) as conn:
-        oid = organisation_id(conn, org.id)
-        formats = _formats(conn, oid)
-        try:
-            parsed = parse_any(ref, formats)
-        except DnrError as exc:
-            raise InvalidInputError(str(exc)) from None
-        if parsed.seq is None:
-            raise UsageError(f"'{ref}' is a case number; a document number ends in its "
-                             "document part (e.g. -3)")
-        c = resolve_case(conn, oid, ref)
+        c, seq = resolve_document(conn, organisation_id(conn, org.id), ref)
         d = conn.execute(
             sa.select(document, record_type.c.row_ref, record_type.c.name.label("rt_name"))
             .outerjoin(record_type, record_type.c.id == document.c.record_type_id)
-            .where(document.c.case_id == c.id, document.c.seq == parsed.seq)).first()
+            .where(document.c.case_id == c.id, document.c.seq == seq)).first()
         if d is None:
             raise InvalidInputError(f"no document {ref} in the registry")
         view = _document_view(conn, d, protected)

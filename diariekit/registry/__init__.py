@@ -3,8 +3,8 @@
 * :mod:`diariekit.registry.schema`: every table as SQLAlchemy Core (``metadata``).
 * :mod:`diariekit.registry.engine`: :func:`open_engine` (SQLite or PostgreSQL) and
   :func:`write_transaction` (``BEGIN IMMEDIATE`` on SQLite, for gapless numbering).
-* :mod:`diariekit.registry.migrate`: Alembic run in code: :func:`upgrade`,
-  :func:`ensure_current`.
+* :mod:`diariekit.registry.migrate`: Alembic run in code: ``upgrade``, ``ensure_current``
+  (import it directly: it is kept out of this module so commands start fast).
 """
 
 from diariekit.registry.engine import (
@@ -15,19 +15,14 @@ from diariekit.registry.engine import (
     sqlite_url_for_path,
     write_transaction,
 )
-from diariekit.registry.migrate import current_revision, ensure_current, head_revision, upgrade
 from diariekit.registry.schema import metadata
 
 __all__ = [
     "connect",
-    "current_revision",
     "display_url",
-    "ensure_current",
-    "head_revision",
     "metadata",
     "open_engine",
     "registry_errors",
     "sqlite_url_for_path",
-    "upgrade",
     "write_transaction",
 ]

@@ -453,6 +453,7 @@ document = sa.Table(
     _one_of("direction", DIRECTIONS),
     _one_of("status", DOCUMENT_STATUSES),
     sa.CheckConstraint("case_id IS NULL OR seq IS NOT NULL", name="case_seq"),
+    sa.Index(None, "organisation_id", "intake_hash"),
     comment="handling",
 )
 """A registered document (handling), in a case (``case_id``, ``seq``) or loose.

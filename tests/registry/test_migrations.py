@@ -432,3 +432,13 @@ def test_unopenable_sqlite_file_is_a_registry_error(tmp_path: Path) -> None:
 def test_unsupported_url_is_a_registry_error() -> None:
     with pytest.raises(RegistryError, match="unsupported registry URL"):
         open_engine("mysql://u:p@localhost/db")
+
+
+def test_head_revision_read_without_alembic_matches_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from diariekit.registry.migrate import _known_revisions, alembic_config, head_revision
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert head_revision() == script.get_current_head()
+    assert _known_revisions() == {r.revision for r in script.walk_revisions()}

@@ -603,6 +603,12 @@ def _create_tables() -> None:
         comment="handling",
     )
     op.create_index("ix_document_delivery_due", "document", ["delivery_due"], unique=False)
+    op.create_index(
+        "ix_document_organisation_id_intake_hash",
+        "document",
+        ["organisation_id", "intake_hash"],
+        unique=False,
+    )
     op.create_index("ix_document_record_type_id", "document", ["record_type_id"], unique=False)
     op.create_index("ix_document_retention_due", "document", ["retention_due"], unique=False)
     op.create_table(

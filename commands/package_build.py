@@ -1,0 +1,100 @@
+"""``diariekit package build``: one transfer package (överföringspaket, SIP) per closed case.
+
+Wired into the ``package`` group by ``commands/packages.py``::
+
+    from .package_build import build_cmd
+    package_app.command("build")(build_cmd)
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from diariekit.clock import today
+from diariekit.errors import UsageError
+from diariekit.packages.build import FORMATS, Selection, build_case_packages, parse_created
+
+from .common import JSON_OPTION, console, get_config, handle_errors, print_json
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option} expects a date YYYY-MM-DD, got '{value}'") from None
+
+
+@handle_errors
+def build_cmd(
+    ctx: typer.Context,
+    org: str | None = typer.Option(None, "--org",
+                                   help="Organisation (default: the config's default)."),
+    series: str | None = typer.Option(None, "--series", help="Only cases of this series (KS)."),
+    class_code: str | None = typer.Option(
+        None, "--class", metavar="CODE", help="Only cases of this class or its subclasses."),
+    closed_from: str | None = typer.Option(None, "--closed-from", metavar="DATE",
+                                           help="Closed on or after this date."),
+    closed_to: str | None = typer.Option(None, "--closed-to", metavar="DATE",
+                                         help="Closed on or before this date."),
+    due: bool = typer.Option(False, "--due", help="Only cases with a document whose delivery "
+                             "deadline (leveransfrist) has passed today."),
+    cases: list[str] = typer.Option([], "--case", metavar="DNR",
+                                    help="A named closed case (repeatable); overrides filters."),
+    include_transferred: bool = typer.Option(
+        False, "--include-transferred", help="Also cases already in a transfer."),
+    fmt: str = typer.Option("dir", "--format", help="dir, zip or tar."),
+    out: Path = typer.Option(Path("transfer"), "--out", metavar="DIR",
+                             help="Folder to write the packages in."),
+    created: str | None = typer.Option(
+        None, "--date", metavar="ISO", help="Package creation time (CREATEDATE, also fixes the "
+        "OBJID); default: each case's last logged event."),
+    profile: str | None = typer.Option(
+        None, "--profile", help="Package profile: fgs-2.0 (default), csip-2.2 or a YAML path."),
+    schemas: Path | None = typer.Option(
+        None, "--schemas", help="Schema folder to copy XSDs from into schemas/ (default: "
+        "$DIARIEKIT_SCHEMAS or the installed schemas; none: no schemas/ folder)."),
+    by: str | None = typer.Option(None, "--by", help="Who acts (default: $USER)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Build transfer packages (överföringspaket, FGS Paketstruktur 2.0 SIP) for closed cases.
+
+    One SIP per case: CITS ERMS 3.0 for the case and its documents (public forms only,
+    secrecy markings as restrictions), PREMIS, and the files copied from the store while
+    hashed. Written atomically; the same input and --date give the same bytes. The transfer
+    is recorded with status 'built' and a transfer_built event per case.
+
+    Examples:
+
+      diariekit package build --series KS --closed-to 2025-12-31 --format zip --out leverans/
+
+      diariekit package build --case "KS 2026/0042" --date 2026-12-01 --json
+
+      diariekit package build --org sn --class 2.3 --due --format tar
+    """
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+    config = get_config(ctx)
+    select = Selection(series=series, class_code=class_code,
+                       closed_from=_date(closed_from, "--closed-from"),
+                       closed_to=_date(closed_to, "--closed-to"),
+                       delivery_due_by=today() if due else None, cases=tuple(cases),
+                       include_transferred=include_transferred)
+    result = build_case_packages(
+        config, org_id=org, select=select, out_dir=out, fmt=fmt,
+        created=parse_created(created) if created else None, actor=by, profile=profile,
+        schema_dir=schemas)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    for p in result.packages:
+        state = "" if p.recorded else " [dim](already recorded)[/]"
+        console.print(f"[green]✓[/] {p.dnr}: {p.path} ({p.documents} handlingar, {p.files} "
+                      f"filer, {p.size} bytes){state}")
+    if result.submission_ref:
+        console.print(f"Leverans {result.submission_ref} registrerad (status built), "
+                      f"{len(result.packages)} paket.")
