@@ -8,7 +8,7 @@ import typer
 
 from diariekit import __version__
 
-from . import links, plan, registration, registry, setup
+from . import links, packages, plan, registration, registry, setup
 
 app = typer.Typer(
     name="diariekit",
@@ -50,6 +50,8 @@ app.add_typer(registration.doc_app, name="doc")
 app.add_typer(registration.dnr_app, name="dnr")
 app.add_typer(links.links_app, name="link")
 app.add_typer(links.events_app, name="events")
+app.add_typer(packages.package_app, name="package")
+app.add_typer(packages.schemas_app, name="schemas")
 app.add_typer(registry.app, name="registry")
 app.add_typer(registry.audit_app, name="audit")
 

@@ -8,15 +8,6 @@ import typer
 
 from diariekit.errors import ConfigError, ExitCode
 from diariekit.findings import Severity
-from diariekit.packages.schemas import (
-    CATALOG,
-    ENV_VAR,
-    SchemaSet,
-    install_schemas,
-    schema_dir,
-    user_schema_dir,
-)
-from diariekit.packages.validate import validate_package
 
 from .common import JSON_OPTION, console, exit_with, handle_errors, print_finding, print_json
 
@@ -59,6 +50,10 @@ def validate_cmd(
 
       diariekit package validate big.tar --no-checksums --quiet
     """
+    # lxml is imported only when a package command runs (keeps `diariekit --help` fast)
+    from diariekit.packages.schemas import ENV_VAR, SchemaSet
+    from diariekit.packages.validate import validate_package
+
     schema_set = SchemaSet.find(schemas)
     if schema_set is None and require_schemas:
         raise ConfigError("no schemas installed: run 'diariekit schemas install FOLDER' or "
@@ -100,6 +95,8 @@ def install_cmd(
 
       diariekit schemas install ./schemas --target /srv/diariekit/schemas
     """
+    from diariekit.packages.schemas import SchemaSet, install_schemas
+
     where = install_schemas(folder, target)
     SchemaSet(where).mets()  # prove they compile offline before saying so
     if as_json:
@@ -120,6 +117,8 @@ def show_cmd(
 
       diariekit schemas show --json
     """
+    from diariekit.packages.schemas import CATALOG, ENV_VAR, schema_dir, user_schema_dir
+
     folder = schema_dir(schemas)
     data = {"schemas": str(folder) if folder else None, "user_folder": str(user_schema_dir()),
             "env": ENV_VAR, "catalog": str(folder / CATALOG) if folder else None}

@@ -1,0 +1,215 @@
+"""The official XML schemas (XML-scheman): where they are installed and how to load them.
+
+diariekit ships no copy of the external schemas. They are looked up in a folder laid out
+like ``shared/external/schemas`` (with its ``catalog.xml``): an explicit folder, else
+``$DIARIEKIT_SCHEMAS``, else the user data folder filled by ``diariekit schemas install``.
+Every official http(s) schema URL is answered from that folder by an lxml resolver built
+from ``catalog.xml``, so nothing is ever fetched from the network.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from diariekit.errors import ConfigError, Location, UnreadableInputError
+
+CATALOG = "catalog.xml"
+ENV_VAR = "DIARIEKIT_SCHEMAS"
+_CATALOG_NS = "urn:oasis:names:tc:entity:xmlns:xml:catalog"
+
+METS_BUNDLE = "local/eark-mets-bundle.xsd"
+METS_BUNDLE_22 = "local/eark-mets-bundle-2.2.xsd"
+PREMIS_XSD = "premis/premis.xsd"
+ERMS_XSD = {"3.0": "erms/3.0/ERMS_v3.xsd", "2.1.2": "erms/2.1.2/ERMS.xsd"}
+CSIP_PROFILE = "csip/2.1.0/E-ARK-CSIP.xml"
+SIP_PROFILE = "sip/2.1.0/E-ARK-SIP.xml"
+CSIP_VOCABULARIES = "csip/2.1.0/vocabularies"
+SIP_VOCABULARIES = "sip/2.1.0/vocabularies"
+
+
+def safe_parser(*, huge_tree: bool = False) -> etree.XMLParser:
+    """A parser for untrusted XML: no entity expansion, no DTD loading, no network."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           dtd_validation=False, huge_tree=huge_tree, remove_comments=False)
+
+
+def user_schema_dir() -> Path:
+    """The user data folder for installed schemas (``$XDG_DATA_HOME/diariekit/schemas``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "diariekit" / "schemas"
+
+
+def schema_dir(explicit: Path | None = None) -> Path | None:
+    """The schema folder to use, or None when no schemas are installed.
+
+    Order: ``explicit``, then ``$DIARIEKIT_SCHEMAS``, then the user data folder. An explicit
+    folder or environment variable that has no ``catalog.xml`` is a configuration error
+    (exit 3): the user asked for it, so silently skipping validation would mislead.
+    """
+    if explicit is not None:
+        return _checked(Path(explicit), "--schemas")
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return _checked(Path(env), f"${ENV_VAR}")
+    default = user_schema_dir()
+    return default if (default / CATALOG).is_file() else None
+
+
+def _checked(folder: Path, origin: str) -> Path:
+    if not (folder / CATALOG).is_file():
+        raise ConfigError(f"{origin}: {folder} is not a schema folder (no {CATALOG}); "
+                          "point it at a copy of shared/external/schemas",
+                          Location(str(folder)))
+    return folder.resolve()
+
+
+def install_schemas(source: Path, target: Path | None = None) -> Path:
+    """Copy a schema folder (with ``catalog.xml``) to ``target`` atomically; return target.
+
+    The tree is copied to a temporary sibling and renamed into place, so a reader never
+    sees a half-copied folder; an existing installation is replaced.
+    """
+    source = Path(source)
+    if not source.is_dir():
+        raise UnreadableInputError(f"not a folder: {source}", Location(str(source)))
+    if not (source / CATALOG).is_file():
+        raise ConfigError(f"{source} has no {CATALOG}: not a schema folder",
+                          Location(str(source)))
+    target = Path(target) if target is not None else user_schema_dir()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        staged = tmp / "schemas"
+        shutil.copytree(source, staged, symlinks=False)
+        if target.exists():
+            os.replace(target, tmp / "old")
+        os.replace(staged, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+class CatalogResolver(etree.Resolver):  # type: ignore[misc]
+    """Answers official schema URLs from local files, using the OASIS ``catalog.xml``."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+        self.exact: dict[str, Path] = {}
+        self.prefixes: list[tuple[str, str]] = []
+        self._load(folder / CATALOG)
+
+    def _load(self, catalog: Path) -> None:
+        tree = etree.parse(str(catalog), safe_parser())
+        base_dir = catalog.parent.resolve().as_uri() + "/"
+        for el in tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            local = etree.QName(el).localname
+            base = urljoin(base_dir, el.get("{http://www.w3.org/XML/1998/namespace}base", ""))
+            if local in ("system", "uri", "public"):
+                key = el.get("systemId") or el.get("name") or el.get("publicId")
+                uri = el.get("uri")
+                if key and uri:
+                    self.exact[key] = _to_path(urljoin(base, uri))
+            elif local in ("rewriteURI", "rewriteSystem"):
+                start = el.get("uriStartString") or el.get("systemIdStartString")
+                prefix = el.get("rewritePrefix")
+                if start and prefix:
+                    self.prefixes.append((start, urljoin(base, prefix)))
+        self.prefixes.sort(key=lambda p: len(p[0]), reverse=True)
+
+    def lookup(self, url: str) -> Path | None:
+        """The local file for an official URL, or None."""
+        if url in self.exact:
+            return self.exact[url]
+        for start, prefix in self.prefixes:
+            if url.startswith(start):
+                return _to_path(prefix + url[len(start):])
+        return None
+
+    def resolve(self, system_url: str | None, public_id: str | None,
+                context: object) -> object:
+        for key in (system_url, public_id):
+            if key:
+                path = self.lookup(key)
+                if path is not None and path.is_file():
+                    return self.resolve_filename(str(path), context)
+        return None
+
+
+def _to_path(uri: str) -> Path:
+    if uri.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return Path(unquote(urlparse(uri).path))
+    return Path(uri)
+
+
+class SchemaSet:
+    """The compiled schemas of one schema folder (METS bundle, PREMIS, ERMS), each cached."""
+
+    def __init__(self, folder: Path) -> None:
+        folder = Path(folder)
+        if not (folder / CATALOG).is_file():
+            raise ConfigError(f"{folder} has no {CATALOG}: not a schema folder",
+                              Location(str(folder)))
+        self.folder = folder.resolve()
+        self.resolver = CatalogResolver(self.folder)
+        self._cache: dict[str, etree.XMLSchema] = {}
+
+    @classmethod
+    def find(cls, explicit: Path | None = None) -> SchemaSet | None:
+        """The schema set from :func:`schema_dir`, or None when none is installed."""
+        folder = schema_dir(explicit)
+        return cls(folder) if folder is not None else None
+
+    def path(self, relative: str) -> Path:
+        return self.folder / relative
+
+    def _schema_parser(self) -> etree.XMLParser:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        parser.resolvers.add(self.resolver)
+        return parser
+
+    def _compile(self, relative: str) -> etree.XMLSchema:
+        if relative not in self._cache:
+            path = self.path(relative)
+            if not path.is_file():
+                raise ConfigError(f"schema missing from the installed set: {relative}",
+                                  Location(str(path)))
+            try:
+                doc = etree.parse(str(path), self._schema_parser())
+                self._cache[relative] = etree.XMLSchema(doc)
+            except (etree.XMLSchemaParseError, etree.XMLSyntaxError) as exc:
+                raise ConfigError(f"schema does not compile: {exc}",
+                                  Location(str(path))) from None
+        return self._cache[relative]
+
+    def mets(self, version: str = "2.1.0") -> etree.XMLSchema:
+        """METS 1.12 + xlink + csip:/sip: extension attributes (the driver bundle).
+
+        ``version`` picks the CSIP/SIP extension schemas: "2.1.0" (FGS Paketstruktur 2.0,
+        the default) or "2.2.0".
+        """
+        return self._compile(METS_BUNDLE_22 if version == "2.2.0" else METS_BUNDLE)
+
+    def premis(self) -> etree.XMLSchema:
+        """PREMIS 3.0."""
+        return self._compile(PREMIS_XSD)
+
+    def erms(self, version: str = "3.0") -> etree.XMLSchema:
+        """CITS ERMS (FGS Ärendehantering), version "3.0" or "2.1.2"."""
+        if version not in ERMS_XSD:
+            raise ConfigError(f"unknown ERMS version {version!r}; use 3.0 or 2.1.2")
+        return self._compile(ERMS_XSD[version])
+
+    def safe_parser(self) -> etree.XMLParser:
+        """The parser for every package file (see :func:`safe_parser`)."""
+        return safe_parser()
