@@ -8,25 +8,23 @@ Wired into the ``package`` group by ``commands/packages.py``::
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 
 from diariekit.clock import today
 from diariekit.errors import UsageError
-from diariekit.packages.build import FORMATS, Selection, build_case_packages, parse_created
 
-from .common import JSON_OPTION, console, get_config, handle_errors, print_json
+from .common import (
+    JSON_OPTION,
+    console,
+    get_config,
+    handle_errors,
+    parse_date_option,
+    print_json,
+)
 
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} expects a date YYYY-MM-DD, got '{value}'") from None
+FORMATS = ("dir", "zip", "tar")
 
 
 @handle_errors
@@ -78,10 +76,13 @@ def build_cmd(
     """
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
+    # lxml is imported only when the command runs (keeps `diariekit --help` fast)
+    from diariekit.packages.build import Selection, build_case_packages, parse_created
+
     config = get_config(ctx)
     select = Selection(series=series, class_code=class_code,
-                       closed_from=_date(closed_from, "--closed-from"),
-                       closed_to=_date(closed_to, "--closed-to"),
+                       closed_from=parse_date_option(closed_from, "--closed-from"),
+                       closed_to=parse_date_option(closed_to, "--closed-to"),
                        delivery_due_by=today() if due else None, cases=tuple(cases),
                        include_transferred=include_transferred)
     result = build_case_packages(

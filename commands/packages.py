@@ -129,3 +129,8 @@ def show_cmd(
                       "run 'diariekit schemas install FOLDER'")
     else:
         console.print(f"schemas: {folder}")
+
+
+from .package_build import build_cmd  # noqa: E402  (kept beside validate in the package group)
+
+package_app.command("build")(build_cmd)

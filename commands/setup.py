@@ -91,7 +91,8 @@ def demo_cmd(
         raise UsageError(f"{target} exists and is not empty: choose another --dir")
     report = run_demo(target)
     failed = any(has_errors(f) for _, _, f in report.validations) or (
-        report.registration is not None and not report.registration.committed)
+        report.registration is not None and not report.registration.committed) or any(
+        not v.valid for v in report.validations_of_packages)
     if as_json:
         print_json({
             "folder": str(report.folder),
@@ -102,6 +103,9 @@ def demo_cmd(
             "imports": [{"file": name, **r.to_dict()} for name, r in report.imports],
             "registration": (report.registration.to_dict()["summary"]
                              if report.registration else None),
+            "packages": [{"case": p.dnr, "path": str(p.path), "valid": v.valid}
+                         for p, v in zip(report.build.packages if report.build else (),
+                                         report.validations_of_packages, strict=False)],
         })
     else:
         console.rule("[bold]1. Registry")
@@ -137,6 +141,20 @@ def demo_cmd(
                           f"from {reg.source}; {warnings} file warnings (formats the plan "
                           "does not list, fonts not embedded): see `diariekit doc show`")
             failed = failed or not reg.committed
+        if report.build is not None:
+            console.rule("[bold]6. Close the remisser and deliver them as FGS packages")
+            console.print(f"✓ closed {len(report.closed)} cases; built "
+                          f"{len(report.build.packages)} packages (zip) in "
+                          f"{report.folder / 'leveranser'}")
+            bad = [v for v in report.validations_of_packages if not v.valid]
+            warnings = sum(v.counts().get("warning", 0) for v in report.validations_of_packages)
+            skipped = sorted({s for v in report.validations_of_packages for s in v.skipped})
+            mark = "[red]✗[/]" if bad else "[green]✓[/]"
+            console.print(f"{mark} validated {len(report.validations_of_packages)} packages: "
+                          f"{len(bad)} invalid, {warnings} warnings")
+            for line in skipped:
+                console.print(f"  [yellow]{line}[/]")
+            failed = failed or bool(bad)
         console.print(f"\nDone. Try: [bold]cd {report.folder}[/] and then "
                       "[bold]diariekit case list[/], [bold]diariekit case show "
                       "\"KS 2026/0001\"[/], [bold]diariekit plan list[/]")

@@ -2,9 +2,10 @@
 
 It runs the chain as far as it is built: init a registry with three organisations
 (kommunstyrelsen, socialnämnden, barn- och utbildningsnämnden), validate and import
-their sample plans, then register a few hundred sample documents with real files
-(PDF/A, PDF, DOCX, TXT, XML, PNG, TIFF) and show a case. Later steps (secrecy review,
-packages, disposal) join it as they are built.
+their sample plans, register a few hundred sample documents with real files (PDF/A, PDF,
+DOCX, TXT, XML, PNG, TIFF), close the remiss cases and deliver them as FGS transfer
+packages (zip), which it then validates. Later steps (secrecy review, disposal) join it
+as they are built.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from diariekit.plans.loading import load_plan
 from diariekit.plans.model import Plan
 from diariekit.plans.store import ImportResult, import_plan
 from diariekit.plans.validate import validate_plan_file
+from diariekit.cases import close_case, list_cases
+from diariekit.packages.build import BuildResult, Selection, build_case_packages
+from diariekit.packages.schemas import SchemaSet, schema_dir
+from diariekit.packages.validate import ValidationReport, validate_package
 from diariekit.registration.intake import read_intake
 from diariekit.registration.register import RegistrationReport, register_rows
 from diariekit.registry.engine import open_engine
@@ -81,6 +86,9 @@ class DemoReport:
     imports: list[tuple[str, ImportResult]] = field(default_factory=list)
     shown: Plan | None = None
     registration: RegistrationReport | None = None
+    closed: list[str] = field(default_factory=list)
+    build: BuildResult | None = None
+    validations_of_packages: list[ValidationReport] = field(default_factory=list)
 
 
 def run_demo(folder: Path) -> DemoReport:
@@ -104,4 +112,20 @@ def run_demo(folder: Path) -> DemoReport:
     report.registration = register_rows(
         config, read_intake(intake, column_map=config.registration_column_map),
         engine=open_engine(config.registry_url), source=str(intake), actor="registrator")
+    if not report.registration.committed:
+        return report
+    # The kommunstyrelse's remisser (class 1.1.4) are answered: close them and deliver them.
+    for case in list_cases(config, org_id="ks", limit=1000):
+        if case["class"] == "1.1.4" and case["status"] == "open":
+            close_case(config, case["dnr"], org_id="ks", actor="registrator")
+            report.closed.append(case["dnr"])
+    if report.closed:
+        report.build = build_case_packages(
+            config, org_id="ks", select=Selection(class_code="1.1.4"),
+            out_dir=folder / "leveranser", fmt="zip", actor="arkivarie")
+        folder_with_schemas = schema_dir()
+        schemas = SchemaSet(folder_with_schemas) if folder_with_schemas else None
+        for package in report.build.packages:
+            report.validations_of_packages.append(validate_package(package.path,
+                                                                   schemas=schemas))
     return report

@@ -155,14 +155,19 @@ def test_import_refuses_plan_with_errors(tmp_path: Path) -> None:
     assert run("plan", "list", "--json", cwd=reg).json() == []
 
 
-def test_demo_runs_in_a_new_folder(tmp_path: Path) -> None:
-    result = run("demo", cwd=tmp_path)
+def test_demo_runs_in_a_new_folder(tmp_path: Path, shared: Path) -> None:
+    result = run("demo", cwd=tmp_path,
+                 env={"DIARIEKIT_SCHEMAS": str(shared / "external" / "schemas")})
     assert result.code == 0, result.text
     folder = tmp_path / "diariekit-demo"
     assert (folder / "diariekit.toml").is_file()
     assert (folder / "registry.sqlite").is_file()
+    assert "XSD validation skipped" not in result.out
     second = run("demo", "--json", cwd=tmp_path)
     assert second.code == 0
-    assert second.json()["folder"].endswith("diariekit-demo-2")
+    doc = second.json()
+    assert doc["folder"].endswith("diariekit-demo-2")
+    assert doc["registration"]["registered"] == 368
+    assert doc["packages"] and all(p["valid"] for p in doc["packages"])
     listing = run("plan", "list", "--json", cwd=folder).json()
     assert {r["organisation"] for r in listing} == {"ks", "sn", "bun"}

@@ -22,7 +22,9 @@ def test_wheel_install_runs_the_demo(tmp_path: Path) -> None:
     for part in ("commands/main.py", "retention_plans/plan.schema.json",
                  "retention_plans/kommunstyrelse.yaml", "retention_plans/barn_och_utbildning.csv",
                  "registry/migrations/env.py", "registry/migrations/versions/0001_initial.py",
-                 "samples/registrations.csv", "samples/make_files.py"):
+                 "samples/registrations.csv", "samples/make_files.py",
+                 "packages/validate.py", "packages/build.py", "registration/register.py",
+                 "fgs_templates/profile-fgs-2.0.yaml"):
         assert (installed / part).is_file(), part
     work = tmp_path / "work"
     work.mkdir()
