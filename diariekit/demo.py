@@ -15,16 +15,16 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from diariekit.cases import close_case, list_cases
 from diariekit.config import OrganisationConfig, SeriesConfig, load_config
 from diariekit.findings import Finding
+from diariekit.packages.build import BuildResult, Selection, build_case_packages
+from diariekit.packages.schemas import SchemaSet, schema_dir
+from diariekit.packages.validate import ValidationReport, validate_package
 from diariekit.plans.loading import load_plan
 from diariekit.plans.model import Plan
 from diariekit.plans.store import ImportResult, import_plan
 from diariekit.plans.validate import validate_plan_file
-from diariekit.cases import close_case, list_cases
-from diariekit.packages.build import BuildResult, Selection, build_case_packages
-from diariekit.packages.schemas import SchemaSet, schema_dir
-from diariekit.packages.validate import ValidationReport, validate_package
 from diariekit.registration.intake import read_intake
 from diariekit.registration.register import RegistrationReport, register_rows
 from diariekit.registry.engine import open_engine

@@ -57,3 +57,100 @@ def raise_document_seq_to(conn: Connection, case_id: str, seq: int) -> None:
     """After importing a document with its own number, continue after it."""
     conn.execute(sa.update(case_).where(case_.c.id == case_id, case_.c.last_document_seq < seq)
                  .values(last_document_seq=seq))
+
+
+class Counters:
+    """Case numbers and document sequences counted in memory for one write transaction.
+
+    Each counter is read once, locked (SQLite: the transaction's ``BEGIN IMMEDIATE`` write
+    lock; PostgreSQL: ``SELECT … FOR UPDATE`` on the counter row, held until commit), counted
+    on in memory and written back by :meth:`write_back`, which the caller runs before its
+    transaction commits (once per chunk of rows). Numbers are only taken for rows that will
+    be written, so a refused row consumes none and the sequence stays gapless.
+    """
+
+    #: Document counters kept in memory at most; beyond it they are dropped after a write-back
+    #: and read again when needed.
+    MAX_CASES = 50_000
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._lock = conn.dialect.name == "postgresql"
+        self.numbers: dict[tuple[str, int], int] = {}
+        self._numbers_dirty: set[tuple[str, int]] = set()
+        self.doc_seqs: dict[str, int] = {}
+        self._seqs_dirty: set[str] = set()
+
+    def _number(self, series_id: str, year: int) -> int:
+        key = (series_id, year)
+        if key not in self.numbers:
+            _insert_counter(self.conn, series_id, year)
+            query = sa.select(series_counter.c.last_number).where(
+                series_counter.c.series_id == series_id, series_counter.c.year == year)
+            if self._lock:
+                query = query.with_for_update()
+            self.numbers[key] = int(self.conn.execute(query).scalar_one())
+        return self.numbers[key]
+
+    def allocate_number(self, series_id: str, year: int) -> int:
+        """The next case number of a series in a year (``year`` 0 for never-reset series)."""
+        number = self._number(series_id, year) + 1
+        self.numbers[(series_id, year)] = number
+        self._numbers_dirty.add((series_id, year))
+        return number
+
+    def raise_number_to(self, series_id: str, year: int, number: int) -> None:
+        """After importing a number from another system: continue after the highest."""
+        if number > self._number(series_id, year):
+            self.numbers[(series_id, year)] = number
+            self._numbers_dirty.add((series_id, year))
+
+    def new_case(self, case_id: str) -> None:
+        """A case opened in this transaction (not yet written): its documents start at 1."""
+        self.doc_seqs[case_id] = 0
+
+    def _seq(self, case_id: str) -> int:
+        if case_id not in self.doc_seqs:
+            query = sa.select(case_.c.last_document_seq).where(case_.c.id == case_id)
+            if self._lock:
+                query = query.with_for_update()
+            self.doc_seqs[case_id] = int(self.conn.execute(query).scalar_one())
+        return self.doc_seqs[case_id]
+
+    def next_document_seq(self, case_id: str) -> int:
+        """The next document number (the ``-N`` of ``KS 2026/0042-N``) within a case."""
+        seq = self._seq(case_id) + 1
+        self.doc_seqs[case_id] = seq
+        self._seqs_dirty.add(case_id)
+        return seq
+
+    def raise_document_seq_to(self, case_id: str, seq: int) -> None:
+        """After importing a document with its own number, continue after it."""
+        if seq > self._seq(case_id):
+            self.doc_seqs[case_id] = seq
+            self._seqs_dirty.add(case_id)
+
+    def take_document_seq(self, case_id: str) -> int:
+        """The count of a case about to be inserted now, which then needs no write-back."""
+        self._seqs_dirty.discard(case_id)
+        return self.doc_seqs.get(case_id, 0)
+
+    def write_back(self) -> None:
+        """Write the changed counters (after the rows they number have been inserted)."""
+        if self._numbers_dirty:
+            self.conn.execute(
+                sa.update(series_counter)
+                .where(series_counter.c.series_id == sa.bindparam("k_series"),
+                       series_counter.c.year == sa.bindparam("k_year"))
+                .values(last_number=sa.bindparam("k_number")),
+                [{"k_series": s, "k_year": y, "k_number": self.numbers[(s, y)]}
+                 for s, y in sorted(self._numbers_dirty)])
+            self._numbers_dirty.clear()
+        if self._seqs_dirty:
+            self.conn.execute(
+                sa.update(case_).where(case_.c.id == sa.bindparam("k_id"))
+                .values(last_document_seq=sa.bindparam("k_seq")),
+                [{"k_id": c, "k_seq": self.doc_seqs[c]} for c in sorted(self._seqs_dirty)])
+            self._seqs_dirty.clear()
+        if len(self.doc_seqs) > self.MAX_CASES:
+            self.doc_seqs.clear()

@@ -18,8 +18,9 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -27,7 +28,7 @@ from sqlalchemy.engine import Connection
 from diariekit.clock import today
 from diariekit.config import Config, OrganisationConfig
 from diariekit.errors import ConfigError
-from diariekit.events import append_event, current_actor, forget_chain_head
+from diariekit.events import append_events, current_actor
 from diariekit.files.acceptance import check_accepted
 from diariekit.files.formats import parse_formats_cell
 from diariekit.files.identify import identify
@@ -37,12 +38,7 @@ from diariekit.findings import Finding, Severity
 from diariekit.plans.store import active_version_ids
 from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
 from diariekit.registration.intake import IntakeRow
-from diariekit.registration.numbering import (
-    allocate_number,
-    next_document_seq,
-    raise_counter_to,
-    raise_document_seq_to,
-)
+from diariekit.registration.numbering import Counters
 from diariekit.registry.engine import write_transaction
 from diariekit.registry.schema import (
     case_,
@@ -54,7 +50,7 @@ from diariekit.registry.schema import (
     secrecy_marking,
     series,
 )
-from diariekit.secrecy import parse_secrecy_cell
+from diariekit.secrecy import SecrecyHint, parse_secrecy_cell
 
 DIRECTIONS: dict[str, str] = {
     "inkommande": "incoming", "inkommen": "incoming", "inkommet": "incoming", "in": "incoming",
@@ -92,9 +88,20 @@ class RowOutcome:
                 "opened_case": self.opened_case, "external_id": self.external_id}
 
 
+#: Rows written per chunk: one ``executemany`` per table, counters written back once.
+CHUNK_ROWS = 1000
+#: Row outcomes kept in the report; beyond it only the counts (and every finding) are kept.
+MAX_OUTCOMES = 1000
+
+
 @dataclass
 class RegistrationReport:
-    """The outcome of a batch."""
+    """The outcome of a batch.
+
+    ``outcomes`` holds the first :data:`MAX_OUTCOMES` rows' outcomes only, so that a batch of
+    any size keeps flat memory; the counts cover every row, and every error and warning is in
+    ``findings``. ``rows_truncated`` tells whether outcomes were left out.
+    """
 
     source: str
     dry_run: bool
@@ -102,9 +109,25 @@ class RegistrationReport:
     outcomes: list[RowOutcome] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     committed: bool = False
+    rows: int = 0
+    cases_opened: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: RowOutcome) -> None:
+        """Count one row's outcome (and keep it, among the first :data:`MAX_OUTCOMES`)."""
+        self.rows += 1
+        self.counts[outcome.action] = self.counts.get(outcome.action, 0) + 1
+        if outcome.opened_case and outcome.action != "error":
+            self.cases_opened += 1
+        if len(self.outcomes) < MAX_OUTCOMES:
+            self.outcomes.append(outcome)
 
     def count(self, action: str) -> int:
-        return sum(o.action == action for o in self.outcomes)
+        return self.counts.get(action, 0)
+
+    @property
+    def rows_truncated(self) -> bool:
+        return self.rows > len(self.outcomes)
 
     @property
     def errors(self) -> int:
@@ -114,12 +137,12 @@ class RegistrationReport:
         return {
             "source": self.source, "dry_run": self.dry_run, "partial": self.partial,
             "committed": self.committed,
-            "summary": {"rows": len(self.outcomes), "registered": self.count("registered"),
+            "summary": {"rows": self.rows, "registered": self.count("registered"),
                         "would_register": self.count("would register"),
                         "skipped": self.count("skipped"), "errors": self.count("error"),
-                        "cases_opened": sum(o.opened_case and o.action != "error"
-                                            for o in self.outcomes)},
+                        "cases_opened": self.cases_opened},
             "rows": [o.to_dict() for o in self.outcomes],
+            "rows_truncated": self.rows_truncated,
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -220,11 +243,62 @@ class _Batch:
             org_id or config.default_organisation or len(config.organisations) == 1) else None
         self.series: dict[str, SeriesInfo] = {}
         self.plans: dict[str, _OrgPlan] = {}
-        self.case_keys: dict[str, tuple[str, str, SeriesInfo]] = {}  # key → (case id, dnr, s)
+        # Ärendenyckel → (case id, dnr, series), for the whole batch (one entry per new case).
+        self.case_keys: dict[str, tuple[str, str, SeriesInfo]] = {}
+        # (organisation, external id) → intake hash, for the rows of the current chunk; rows
+        # of earlier chunks are already written and found in the registry.
         self.external_ids: dict[tuple[str, str], str] = {}
+        self.known_external: dict[tuple[str, str], Any] = {}
         self.new_objects: list[str] = []
         self.warnings: list[Finding] = []
+        self.counters = Counters(conn)
+        self._secrecy: dict[str | None, SecrecyHint] = {}
+        # Queued for the next flush, in foreign-key order.
+        self.case_rows: list[dict[str, Any]] = []
+        self.document_rows: list[dict[str, Any]] = []
+        self.file_rows: list[dict[str, Any]] = []
+        self.secrecy_rows: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        # (organisation, intake hash) → the queued document, until it is written.
+        self.queued_hashes: dict[tuple[str, str], _Known] = {}
         self._load_series()
+        self.org_reg_ids = sorted({s.org_reg_id for s in self.series.values()})
+
+    def start_chunk(self, rows: list[IntakeRow]) -> None:
+        """Look up the chunk's external ids with one ``IN (…)`` query per 500."""
+        self.external_ids.clear()
+        self.known_external.clear()
+        ids = sorted({e for r in rows if (e := r.get("external_id"))})
+        for i in range(0, len(ids), 500):
+            for r in self.conn.execute(_BY_EXTERNAL_IDS, {"orgs": self.org_reg_ids,
+                                                          "ids": ids[i:i + 500]}):
+                self.known_external[(r.organisation_id, r.external_id)] = r
+
+    def secrecy(self, text: str | None) -> SecrecyHint:
+        hint = self._secrecy.get(text)
+        if hint is None:
+            if len(self._secrecy) >= 10_000:
+                self._secrecy.clear()
+            hint = self._secrecy[text] = parse_secrecy_cell(text)
+        return hint
+
+    def flush(self) -> None:
+        """Write what is queued, in foreign-key order, then the changed counters."""
+        conn = self.conn
+        if self.case_rows:
+            for c in self.case_rows:
+                c["last_document_seq"] = self.counters.take_document_seq(c["id"])
+            conn.execute(case_.insert(), self.case_rows)
+        for table, queued in ((document, self.document_rows), (file, self.file_rows),
+                              (secrecy_marking, self.secrecy_rows)):
+            if queued:
+                conn.execute(table.insert(), queued)
+        append_events(conn, self.events)
+        self.counters.write_back()
+        for queue in (self.case_rows, self.document_rows, self.file_rows, self.secrecy_rows,
+                      self.events):
+            queue.clear()
+        self.queued_hashes.clear()
 
     def _load_series(self) -> None:
         rows = self.conn.execute(
@@ -348,6 +422,28 @@ def _intake_hash(row: IntakeRow, file_hashes: list[str]) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
+class _Known(NamedTuple):
+    """A document already registered (or queued in this batch), as idempotence needs it."""
+
+    ref: str
+    intake_hash: str | None
+    case_id: str | None
+    dnr: str | None
+
+
+_DOCUMENT_COLUMNS = (document.c.ref, document.c.intake_hash, document.c.case_id, case_.c.dnr)
+_BY_EXTERNAL_IDS = (
+    sa.select(document.c.organisation_id, document.c.external_id, *_DOCUMENT_COLUMNS)
+    .outerjoin(case_, case_.c.id == document.c.case_id)
+    .where(document.c.organisation_id.in_(sa.bindparam("orgs", expanding=True)),
+           document.c.external_id.in_(sa.bindparam("ids", expanding=True))))
+_BY_INTAKE_HASH = (
+    sa.select(*_DOCUMENT_COLUMNS)
+    .outerjoin(case_, case_.c.id == document.c.case_id)
+    .where(document.c.organisation_id == sa.bindparam("org"),
+           document.c.intake_hash == sa.bindparam("hash")))
+
+
 def register_rows(
     config: Config,
     rows: Iterable[IntakeRow],
@@ -361,7 +457,13 @@ def register_rows(
     actor: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RegistrationReport:
-    """Register ``rows`` in one transaction (see the module docstring)."""
+    """Register ``rows`` in one transaction (see the module docstring).
+
+    Rows are read and written in chunks of :data:`CHUNK_ROWS`: each row is validated
+    completely (everything that can refuse it) before anything of it is queued, so a
+    refused row under ``partial`` leaves nothing behind and takes no number; the chunk's
+    queued rows then go in with one ``executemany`` per table.
+    """
     report = RegistrationReport(source, dry_run, partial)
     store = None if dry_run else ContentStore(config.storage_path)
     who = actor or current_actor()
@@ -373,25 +475,25 @@ def register_rows(
                            keep_numbers=keep_numbers, rules=rules)
             new_objects = batch.new_objects
             failed = False
-            for index, row in enumerate(rows, start=1):
-                savepoint = conn.begin_nested() if partial else None
-                try:
-                    outcome = _register_row(batch, row, simulate=dry_run or failed)
-                except RowError as exc:
-                    if savepoint is not None:
-                        savepoint.rollback()
-                        forget_chain_head(conn)
-                    report.findings.append(Finding("register.row", Severity.ERROR,
-                                                   exc.message, row.location(exc.field)))
-                    report.outcomes.append(RowOutcome(row.line, "error",
-                                                      external_id=row.get("external_id")))
-                    failed = failed or not partial
-                else:
-                    if savepoint is not None:
-                        savepoint.commit()
-                    report.outcomes.append(outcome)
-                if progress is not None:
-                    progress(index)
+            index = 0
+            source_rows = iter(rows)
+            while chunk := list(islice(source_rows, CHUNK_ROWS)):
+                batch.start_chunk(chunk)
+                for row in chunk:
+                    index += 1
+                    try:
+                        outcome = _register_row(batch, row, simulate=dry_run or failed)
+                    except RowError as exc:
+                        report.findings.append(Finding("register.row", Severity.ERROR,
+                                                       exc.message, row.location(exc.field)))
+                        report.add(RowOutcome(row.line, "error",
+                                              external_id=row.get("external_id")))
+                        failed = failed or not partial
+                    else:
+                        report.add(outcome)
+                    if progress is not None:
+                        progress(index)
+                batch.flush()
             report.findings.extend(batch.warnings)
             if dry_run or failed:
                 raise _Rollback
@@ -414,8 +516,21 @@ def _remove_objects(store: ContentStore | None, shas: list[str]) -> None:
             store.delete(sha)
 
 
+@dataclass(frozen=True)
+class _ImportedCase:
+    """A case to open under its imported number (``--keep-numbers``), decided beforehand."""
+
+    s: SeriesInfo
+    dnr: str
+    raw_ref: str
+    year: int
+    number: int
+    status: str
+    attributes: dict[str, Any] | None
+
+
 def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
-    conn = batch.conn
+    """Validate one row completely, then queue its rows (nothing is queued for a bad row)."""
     ext = row.get("external_id")
     direction = _direction(row, required=not batch.keep_numbers)
     when = _date(row, required=not batch.keep_numbers)
@@ -447,36 +562,35 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
         s = batch.series_for(row.get("series"))
 
     # Idempotence.
+    ext_key = (s.org_reg_id, ext) if ext else None
     if batch.keep_numbers and row.get("document"):
-        existing = _existing_imported_document(batch, row, s)
-        if existing is not None:
-            if existing.intake_hash != intake_hash:
-                raise RowError(f"document {existing.ref} is already registered with other "
-                               "content", "document")
-            return RowOutcome(row.line, "skipped", existing.ref, existing.dnr, external_id=ext)
-    if ext:
-        seen = batch.external_ids.get((s.org_reg_id, ext))
+        existing_import = _existing_imported_document(batch, row, s)
+        if existing_import is not None:
+            if existing_import.intake_hash != intake_hash:
+                raise RowError(f"document {existing_import.ref} is already registered with "
+                               "other content", "document")
+            return RowOutcome(row.line, "skipped", existing_import.ref, existing_import.dnr,
+                              external_id=ext)
+    existing: Any
+    if ext_key is not None:
+        seen = batch.external_ids.get(ext_key)
         if seen is not None:
             if seen != intake_hash:
                 raise RowError(f"external id '{ext}' appears twice in the input with different "
                                "content", "external_id")
             return RowOutcome(row.line, "skipped", external_id=ext)
-        batch.external_ids[(s.org_reg_id, ext)] = intake_hash
-        existing = conn.execute(sa.select(document.c.ref, document.c.intake_hash,
-                                          document.c.case_id, case_.c.dnr)
-                                .outerjoin(case_, case_.c.id == document.c.case_id)
-                                .where(document.c.organisation_id == s.org_reg_id,
-                                       document.c.external_id == ext)).first()
+        existing = batch.known_external.get(ext_key)
     else:
-        existing = conn.execute(sa.select(document.c.ref, document.c.intake_hash,
-                                          document.c.case_id, case_.c.dnr)
-                                .outerjoin(case_, case_.c.id == document.c.case_id)
-                                .where(document.c.organisation_id == s.org_reg_id,
-                                       document.c.intake_hash == intake_hash)).first()
+        existing = batch.queued_hashes.get((s.org_reg_id, intake_hash))
+        if existing is None:
+            existing = batch.conn.execute(_BY_INTAKE_HASH, {"org": s.org_reg_id,
+                                                            "hash": intake_hash}).first()
     if existing is not None:
         if existing.intake_hash != intake_hash:
             raise RowError(f"external id '{ext}' is already registered as {existing.ref} with "
                            "other content", "external_id")
+        if ext_key is not None:
+            batch.external_ids[ext_key] = intake_hash
         if key and key not in batch.case_keys and existing.case_id:
             batch.case_keys[key] = (existing.case_id, existing.dnr, s)
         return RowOutcome(row.line, "skipped", existing.ref, existing.dnr, external_id=ext)
@@ -485,12 +599,12 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
     rt = None
     if not batch.keep_numbers or row.get("record_type") or batch.rules:
         rt = batch.classify(row, s, class_code)
-    hint = parse_secrecy_cell(row.get("secrecy"))
+    hint = batch.secrecy(row.get("secrecy"))
     if hint.problems:
         raise RowError("; ".join(hint.problems), "secrecy")
     provisions = list(hint.provisions)
     if not provisions and rt is not None and rt.secrecy_raw:
-        provisions = list(parse_secrecy_cell(rt.secrecy_raw).provisions)
+        provisions = list(batch.secrecy(rt.secrecy_raw).provisions)
     warnings: list[str] = []
 
     # Identify files (stored results, never guessed) and check them against the plan.
@@ -508,43 +622,75 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
     batch.warnings += [Finding("register.file-check", Severity.WARNING, w,
                                row.location("files")) for w in warnings]
 
-    opened = False
+    # The rest of the checks, before any number is taken.
     reg_date = batch.today
+    imported: _ImportedCase | None = None
+    title: str | None = None
+    new_case = case_id is None
     if case_id is None:
         if batch.keep_numbers:
-            case_id, dnr = _import_case(batch, row, s, class_code, when)
-            opened = True
+            found = _import_case(batch, row, s, when)
+            if isinstance(found, _ImportedCase):
+                imported = found
+            else:
+                case_id, dnr = found
         else:
             title = row.get("case_title")
             if not title:
                 raise RowError("a new case needs a title (Ärendemening)", "case_title")
             if class_code is None and rt is not None:
                 class_code = rt.class_code
+    imported_seq = None
+    if batch.keep_numbers and row.get("document"):
+        imported_seq = _imported_document_seq(row, s)
+
+    # Files into the content store; a row refused here takes its new objects back out.
+    if batch.store is not None and not simulate:
+        added: list[str] = []
+        for path, sha, _size, _ident, _pdf in identified:
+            was_there = batch.store.exists(sha)
+            stored = batch.store.put(path)
+            if stored.sha256 != sha:
+                _remove_objects(batch.store, added)
+                raise RowError(f"{path.name} changed while it was being registered", "files")
+            if not was_there:
+                added.append(sha)
+        batch.new_objects += added
+
+    # Valid: number it and queue it.
+    if new_case:
+        if imported is not None:
+            case_id, dnr = _queue_imported_case(batch, row, imported, class_code, when)
+        elif case_id is None:
             year = reg_date.year if s.reset == "yearly" else 0
-            number = allocate_number(conn, s.series_id, year)
+            number = batch.counters.allocate_number(s.series_id, year)
             dnr = s.fmt.render(series=s.code, year=reg_date.year, number=number,
                                class_code=class_code if "class" in s.fmt.fields else None)
             case_id = new_id()
-            conn.execute(case_.insert().values(
-                id=case_id, organisation_id=s.org_reg_id, dnr=dnr, series_id=s.series_id,
-                year=year, number=number, title=title, class_code=class_code,
-                opened_at=when or reg_date, officer=row.get("officer"), unit=row.get("unit"),
-                initiative="externt" if direction == "incoming" else "eget",
-                registered_by=batch.actor, person_ref=row.get("person_ref")))
-            append_event(conn, kind="case_opened", actor=batch.actor,
-                         organisation_id=s.org_reg_id, case_id=case_id,
-                         short_text=f"Ärende {dnr} öppnat: {title}",
-                         person_ref=row.get("person_ref"))
-            opened = True
+            batch.counters.new_case(case_id)
+            batch.case_rows.append({
+                "id": case_id, "organisation_id": s.org_reg_id, "dnr": dnr, "raw_ref": None,
+                "series_id": s.series_id, "year": year, "number": number, "title": title,
+                "class_code": class_code, "status": "open", "opened_at": when or reg_date,
+                "officer": row.get("officer"), "unit": row.get("unit"),
+                "initiative": "externt" if direction == "incoming" else "eget",
+                "registered_by": batch.actor, "person_ref": row.get("person_ref"),
+                "attributes": None})
+            batch.events.append({
+                "kind": "case_opened", "actor": batch.actor, "organisation_id": s.org_reg_id,
+                "case_id": case_id, "short_text": f"Ärende {dnr} öppnat: {title}",
+                "person_ref": row.get("person_ref")})
         if key:
-            batch.case_keys[key] = (case_id, dnr or "", s)
-    assert dnr is not None
+            batch.case_keys[key] = (case_id or "", dnr or "", s)
+    opened = new_case  # (an imported case found already registered counts too, as before)
+    assert case_id is not None and dnr is not None
 
-    if batch.keep_numbers and row.get("document"):
-        ref, seq = _imported_document_ref(batch, row, s, case_id, dnr)
+    if imported_seq is not None:
+        batch.counters.raise_document_seq_to(case_id, imported_seq)
+        seq = imported_seq
     else:
-        seq = next_document_seq(conn, case_id)
-        ref = s.fmt.render_document(dnr, seq)
+        seq = batch.counters.next_document_seq(case_id)
+    ref = s.fmt.render_document(dnr, seq)
     secret = bool(provisions)
     counterpart = row.get("counterpart")
     public_counterpart = counterpart
@@ -554,48 +700,49 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
     if secret:
         public_description = (rt.name if rt else row.get("document_type")) or "Handling"
     doc_id = new_id()
-    conn.execute(document.insert().values(
-        id=doc_id, organisation_id=s.org_reg_id, case_id=case_id, seq=seq, ref=ref,
-        raw_ref=row.get("document"), direction=direction,
-        record_type_id=rt.id if rt else None, document_type=row.get("document_type"),
-        description=public_description,
-        description_protected=description if secret else None,
-        counterpart=public_counterpart, counterpart_protected=counterpart if secret else None,
-        date_received=when if direction == "incoming" else None,
-        date_drawn_up=when if direction in ("internal", None) else None,
-        date_dispatched=when if direction == "outgoing" else None,
-        registered_by=batch.actor, external_id=ext, intake_hash=intake_hash,
-        due_basis={"plan_version_id": rt.plan_version_id, "row_ref": rt.row_ref} if rt else None,
-        attributes=_attributes(row, keep_all=batch.keep_numbers)))
+    batch.document_rows.append({
+        "id": doc_id, "organisation_id": s.org_reg_id, "case_id": case_id, "seq": seq,
+        "ref": ref, "raw_ref": row.get("document"), "direction": direction,
+        "record_type_id": rt.id if rt else None, "document_type": row.get("document_type"),
+        "description": public_description,
+        "description_protected": description if secret else None,
+        "counterpart": public_counterpart,
+        "counterpart_protected": counterpart if secret else None,
+        "date_received": when if direction == "incoming" else None,
+        "date_drawn_up": when if direction in ("internal", None) else None,
+        "date_dispatched": when if direction == "outgoing" else None,
+        "registered_by": batch.actor, "external_id": ext, "intake_hash": intake_hash,
+        "due_basis": {"plan_version_id": rt.plan_version_id, "row_ref": rt.row_ref}
+        if rt else None,
+        "attributes": _attributes(row, keep_all=batch.keep_numbers)})
     for path, sha, size, ident, pdf in identified:
         stored_path = batch.store.path_for(sha) if batch.store else None
-        if batch.store is not None and not simulate:
-            was_there = batch.store.exists(sha)
-            stored = batch.store.put(path)
-            if stored.sha256 != sha:
-                raise RowError(f"{path.name} changed while it was being registered", "files")
-            if not was_there:
-                batch.new_objects.append(sha)
-        conn.execute(file.insert().values(
-            id=new_id(), document_id=doc_id, filename=path.name, sha256=sha, size=size,
-            store_path=str(stored_path.relative_to(batch.config.storage_path))
+        batch.file_rows.append({
+            "id": new_id(), "document_id": doc_id, "filename": path.name, "sha256": sha,
+            "size": size,
+            "store_path": str(stored_path.relative_to(batch.config.storage_path))
             if stored_path else sha,
-            mime=ident.mime, pronom_puid=ident.puid, identifier_tool=ident.tool,
-            identifier_version=ident.tool_version, identification_basis=ident.basis,
-            pdf_checks=pdf.to_dict() if pdf else None))
+            "mime": ident.mime, "pronom_puid": ident.puid, "identifier_tool": ident.tool,
+            "identifier_version": ident.tool_version, "identification_basis": ident.basis,
+            "pdf_checks": pdf.to_dict() if pdf else None})
     for provision in provisions:
-        conn.execute(secrecy_marking.insert().values(
-            id=new_id(), target="document", target_id=doc_id, provision=str(provision),
-            marked_on=when or reg_date, marking_authority_id=s.org_reg_id,
-            marked_by=batch.actor,
-            note="vid registrering" if hint.provisions else "handlingstypens standard"))
-    append_event(conn, kind="document_registered", actor=batch.actor,
-                 organisation_id=s.org_reg_id, case_id=case_id, document_id=doc_id,
-                 event_date=when if batch.keep_numbers and when else None,
-                 short_text=f"Handling {ref} registrerad: {public_description}",
-                 detail=None if secret else description, person_ref=row.get("person_ref"),
-                 payload={"direction": direction, "files": len(identified),
-                          "secrecy": [str(p) for p in provisions]})
+        batch.secrecy_rows.append({
+            "id": new_id(), "target": "document", "target_id": doc_id,
+            "provision": str(provision), "marked_on": when or reg_date,
+            "marking_authority_id": s.org_reg_id, "marked_by": batch.actor,
+            "note": "vid registrering" if hint.provisions else "handlingstypens standard"})
+    batch.events.append({
+        "kind": "document_registered", "actor": batch.actor, "organisation_id": s.org_reg_id,
+        "case_id": case_id, "document_id": doc_id,
+        "event_date": when if batch.keep_numbers and when else None,
+        "short_text": f"Handling {ref} registrerad: {public_description}",
+        "detail": None if secret else description, "person_ref": row.get("person_ref"),
+        "payload": {"direction": direction, "files": len(identified),
+                    "secrecy": [str(p) for p in provisions]}})
+    batch.queued_hashes.setdefault((s.org_reg_id, intake_hash),
+                                   _Known(ref, intake_hash, case_id, dnr))
+    if ext_key is not None:
+        batch.external_ids[ext_key] = intake_hash
     if simulate:
         return RowOutcome(row.line, "would register", ref, dnr, opened, ext)
     return RowOutcome(row.line, "registered", ref, dnr, opened, ext)
@@ -619,6 +766,8 @@ def _existing_imported_document(batch: _Batch, row: IntakeRow, s: SeriesInfo) ->
         raise RowError(str(exc), "document") from None
     if parsed.seq is None:
         return None
+    if batch.document_rows:
+        batch.flush()  # documents queued earlier in this batch must be found too
     year = parsed.year if s.reset == "yearly" and parsed.year else 0
     return batch.conn.execute(
         sa.select(document.c.ref, document.c.intake_hash, case_.c.dnr)
@@ -636,6 +785,8 @@ def _existing_case(batch: _Batch, ref: str, series_code: str | None
         raise RowError(str(exc), "case") from None
     s = batch.series_for(parsed.series or series_code)
     dnr = s.fmt.render(series=s.code, year=parsed.year or 0, number=parsed.number)
+    if batch.case_rows:
+        batch.flush()  # cases queued earlier in this batch must be found too
     found = batch.conn.execute(sa.select(case_.c.id, case_.c.status).where(
         case_.c.organisation_id == s.org_reg_id, case_.c.series_id == s.series_id,
         case_.c.number == parsed.number,
@@ -647,9 +798,10 @@ def _existing_case(batch: _Batch, ref: str, series_code: str | None
     return s, found.id, dnr
 
 
-def _import_case(batch: _Batch, row: IntakeRow, s: SeriesInfo, class_code: str | None,
-                 when: date | None) -> tuple[str, str]:
-    """Open a case under its own imported number (migration from another system)."""
+def _import_case(batch: _Batch, row: IntakeRow, s: SeriesInfo, when: date | None
+                 ) -> tuple[str, str] | _ImportedCase:
+    """The case of a row with its own imported number (migration from another system): the
+    one already registered, or the one to open (checked here, queued later)."""
     ref = row.get("case")
     formats = {s.code: s.fmt}
     field = "case"
@@ -667,6 +819,8 @@ def _import_case(batch: _Batch, row: IntakeRow, s: SeriesInfo, class_code: str |
                        class_code=parsed.class_code if "class" in s.fmt.fields else None) \
         if field == "document" else ref
     year = parsed.year if s.reset == "yearly" and parsed.year else 0
+    if batch.case_rows:
+        batch.flush()  # cases queued earlier in this batch must be found too
     existing = batch.conn.execute(sa.select(case_.c.id, case_.c.dnr).where(
         case_.c.series_id == s.series_id, case_.c.year == year,
         case_.c.number == parsed.number)).first()
@@ -674,7 +828,6 @@ def _import_case(batch: _Batch, row: IntakeRow, s: SeriesInfo, class_code: str |
         return existing.id, existing.dnr
     dnr = s.fmt.render(series=s.code, year=parsed.year or 0, number=parsed.number,
                        class_code=parsed.class_code if "class" in s.fmt.fields else None)
-    case_id = new_id()
     status_raw = (row.get("status") or "").casefold()
     status = {"avslutat": "closed", "avslutad": "closed", "pågående": "open",
               "öppet": "open", "öppen": "open", "vilande": "dormant",
@@ -682,21 +835,30 @@ def _import_case(batch: _Batch, row: IntakeRow, s: SeriesInfo, class_code: str |
     attributes = {"status_raw": row.get("status")} if row.get("status") else {}
     if row.get("subject"):
         attributes["subject"] = row.get("subject")
-    batch.conn.execute(case_.insert().values(
-        id=case_id, organisation_id=s.org_reg_id, dnr=dnr, raw_ref=ref, series_id=s.series_id,
-        year=year, number=parsed.number, title=row.get("case_title") or ref,
-        class_code=class_code, status=status, opened_at=when or batch.today,
-        officer=row.get("officer"), unit=row.get("unit"), registered_by=batch.actor,
-        attributes=attributes or None))
-    raise_counter_to(batch.conn, s.series_id, year, parsed.number)
-    append_event(batch.conn, kind="case_imported", actor=batch.actor,
-                 organisation_id=s.org_reg_id, case_id=case_id,
-                 event_date=when, short_text=f"Ärende {dnr} inläst från tidigare system")
-    return case_id, dnr
+    return _ImportedCase(s, dnr, ref or "", year, parsed.number, status, attributes or None)
 
 
-def _imported_document_ref(batch: _Batch, row: IntakeRow, s: SeriesInfo, case_id: str,
-                           dnr: str) -> tuple[str, int]:
+def _queue_imported_case(batch: _Batch, row: IntakeRow, case: _ImportedCase,
+                         class_code: str | None, when: date | None) -> tuple[str, str]:
+    s = case.s
+    case_id = new_id()
+    batch.counters.new_case(case_id)
+    batch.case_rows.append({
+        "id": case_id, "organisation_id": s.org_reg_id, "dnr": case.dnr,
+        "raw_ref": case.raw_ref, "series_id": s.series_id, "year": case.year,
+        "number": case.number, "title": row.get("case_title") or case.raw_ref,
+        "class_code": class_code, "status": case.status, "opened_at": when or batch.today,
+        "officer": row.get("officer"), "unit": row.get("unit"), "initiative": None,
+        "registered_by": batch.actor, "person_ref": None, "attributes": case.attributes})
+    batch.counters.raise_number_to(s.series_id, case.year, case.number)
+    batch.events.append({
+        "kind": "case_imported", "actor": batch.actor, "organisation_id": s.org_reg_id,
+        "case_id": case_id, "event_date": when,
+        "short_text": f"Ärende {case.dnr} inläst från tidigare system"})
+    return case_id, case.dnr
+
+
+def _imported_document_seq(row: IntakeRow, s: SeriesInfo) -> int:
     raw = row.get("document") or ""
     try:
         parsed = parse_any(raw, {s.code: s.fmt})
@@ -704,8 +866,7 @@ def _imported_document_ref(batch: _Batch, row: IntakeRow, s: SeriesInfo, case_id
         raise RowError(str(exc), "document") from None
     if parsed.seq is None:
         raise RowError(f"document number '{raw}' has no document part (e.g. -1)", "document")
-    raise_document_seq_to(batch.conn, case_id, parsed.seq)
-    return s.fmt.render_document(dnr, parsed.seq), parsed.seq
+    return parsed.seq
 
 
 __all__ = ["ClassificationRule", "RegistrationReport", "RowOutcome", "register_rows",
