@@ -24,7 +24,7 @@ def test_wheel_install_runs_the_demo(tmp_path: Path) -> None:
                  "registry/migrations/env.py", "registry/migrations/versions/0001_initial.py",
                  "samples/registrations.csv", "samples/make_files.py",
                  "packages/validate.py", "packages/build.py", "registration/register.py",
-                 "fgs_templates/profile-fgs-2.0.yaml"):
+                 "fgs_templates/profile-fgs-2.0.yaml", "osl_provisions.json"):
         assert (installed / part).is_file(), part
     work = tmp_path / "work"
     work.mkdir()
