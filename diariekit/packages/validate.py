@@ -44,7 +44,8 @@ import tarfile
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -54,6 +55,7 @@ from lxml import etree
 
 from diariekit.errors import Location
 from diariekit.findings import Finding, Severity, has_errors, sorted_findings
+from diariekit.parallel import ordered_map
 
 from .reader import PackageReader, open_package
 from .schemas import (
@@ -371,6 +373,10 @@ class _Ref:
     checksumtype: str | None = None
     size_id: str | None = None
     checksum_id: str | None = None
+
+
+# One member to check: its name, the METS references to it, the hashes to compute.
+_Job = tuple[str, list[_Ref], dict[str, _Hash]]
 
 
 @dataclass
@@ -985,44 +991,68 @@ class _Validator:
         unsupported: set[str] = set()
         if not self.checksums:
             self.skipped.append("checksums not verified (--no-checksums); sizes were checked")
-        for member, refs in sorted(by_member.items()):
-            algos = sorted({r.checksumtype for r in refs if r.checksumtype and r.checksum})
-            hashes: dict[str, _Hash] = {}
-            if self.checksums:
-                for a in algos:
-                    h = _new_hash(a)
-                    if h is None:
-                        unsupported.add(a)
-                    else:
-                        hashes[a] = h
-            actual_size = self.r.size(member)
-            if hashes:
-                n = 0
-                try:
-                    with self.r.open(member) as fh:
-                        while chunk := fh.read(CHUNK):
-                            n += len(chunk)
-                            for h in hashes.values():
-                                h.update(chunk)
-                except _READ_ERRORS as exc:
-                    self.add("DK-UNREADABLE-MEMBER", f"cannot read the member: {exc}", member)
-                    continue
-                actual_size = n
-                self.bytes_checked += n
-            self.files_checked += 1
-            for ref in refs:
-                if ref.size is not None and ref.size_id and int(ref.size) != actual_size:
-                    self.add(ref.size_id, f"SIZE of {member!r} is {ref.size} in METS but the "
-                             f"file has {actual_size} bytes", ref.doc, ref.xpath + "/@SIZE")
-                ctype = ref.checksumtype
-                if ref.checksum and ctype in hashes and ref.checksum_id:
-                    got = hashes[ctype].hexdigest()
-                    if got.lower() != ref.checksum.lower():
-                        self.add(ref.checksum_id, f"{ctype} checksum of {member!r} does not "
-                                 f"match: METS says {ref.checksum}, file has {got}",
-                                 ref.doc, ref.xpath + "/@CHECKSUM")
+
+        def jobs() -> Iterator[_Job]:
+            for member, refs in sorted(by_member.items()):
+                algos = sorted({r.checksumtype for r in refs if r.checksumtype and r.checksum})
+                hashes: dict[str, _Hash] = {}
+                if self.checksums:
+                    for a in algos:
+                        h = _new_hash(a)
+                        if h is None:
+                            unsupported.add(a)
+                        else:
+                            hashes[a] = h
+                yield member, refs, hashes
+
+        def digest(job: _Job) -> tuple[_Job, int | Exception | None]:
+            """Read one member through its hashes: bytes read, a read error, or None."""
+            _member, _refs, hashes = job
+            if not hashes:
+                return job, None
+            n = 0
+            try:
+                with self.r.open(job[0]) as fh:
+                    while chunk := fh.read(CHUNK):
+                        n += len(chunk)
+                        for h in hashes.values():
+                            h.update(chunk)
+            except _READ_ERRORS as exc:
+                return job, exc
+            return job, n
+
+        # Folder members are hashed in worker threads (each opens its own file), a few at a
+        # time, and checked in sorted order; an archive shares one handle, so zip and tar
+        # members are read one after the other.
+        workers = None if self.r.kind == "folder" else 1
+        with closing(ordered_map(digest, jobs(), workers=workers)) as results:
+            for (member, refs, hashes), read in results:
+                self._check_member(member, refs, hashes, read)
         for a in sorted(unsupported):
             self.add("DK-CHECKSUM-UNSUP", f"checksums of type {a!r} cannot be verified")
+
+    def _check_member(self, member: str, refs: list[_Ref], hashes: dict[str, _Hash],
+                      read: int | Exception | None) -> None:
+        """Compare what one member's METS references claim with what was read."""
+        if isinstance(read, Exception):
+            self.add("DK-UNREADABLE-MEMBER", f"cannot read the member: {read}", member)
+            return
+        actual_size = self.r.size(member)
+        if read is not None:
+            actual_size = read
+            self.bytes_checked += read
+        self.files_checked += 1
+        for ref in refs:
+            if ref.size is not None and ref.size_id and int(ref.size) != actual_size:
+                self.add(ref.size_id, f"SIZE of {member!r} is {ref.size} in METS but the "
+                         f"file has {actual_size} bytes", ref.doc, ref.xpath + "/@SIZE")
+            ctype = ref.checksumtype
+            if ref.checksum and ctype in hashes and ref.checksum_id:
+                got = hashes[ctype].hexdigest()
+                if got.lower() != ref.checksum.lower():
+                    self.add(ref.checksum_id, f"{ctype} checksum of {member!r} does not "
+                             f"match: METS says {ref.checksum}, file has {got}",
+                             ref.doc, ref.xpath + "/@CHECKSUM")
 
     def check_unreferenced(self) -> None:
         if not self.r.exists("METS.xml") or self.parsed.get("METS.xml") is None:

@@ -59,6 +59,10 @@ def raise_document_seq_to(conn: Connection, case_id: str, seq: int) -> None:
                  .values(last_document_seq=seq))
 
 
+_LAST_SEQ = sa.select(case_.c.last_document_seq).where(case_.c.id == sa.bindparam("k_id"))
+_LAST_SEQ_LOCKED = _LAST_SEQ.with_for_update()
+
+
 class Counters:
     """Case numbers and document sequences counted in memory for one write transaction.
 
@@ -69,9 +73,9 @@ class Counters:
     be written, so a refused row consumes none and the sequence stays gapless.
     """
 
-    #: Document counters kept in memory at most; beyond it they are dropped after a write-back
-    #: and read again when needed.
-    MAX_CASES = 50_000
+    #: Document counters kept in memory at most; beyond it the older half is dropped after a
+    #: write-back (they are read again when needed), so memory stays flat.
+    MAX_CASES = 10_000
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -111,10 +115,9 @@ class Counters:
 
     def _seq(self, case_id: str) -> int:
         if case_id not in self.doc_seqs:
-            query = sa.select(case_.c.last_document_seq).where(case_.c.id == case_id)
-            if self._lock:
-                query = query.with_for_update()
-            self.doc_seqs[case_id] = int(self.conn.execute(query).scalar_one())
+            query = _LAST_SEQ_LOCKED if self._lock else _LAST_SEQ
+            self.doc_seqs[case_id] = int(self.conn.execute(query, {"k_id": case_id}
+                                                           ).scalar_one())
         return self.doc_seqs[case_id]
 
     def next_document_seq(self, case_id: str) -> int:
@@ -153,4 +156,5 @@ class Counters:
                 [{"k_id": c, "k_seq": self.doc_seqs[c]} for c in sorted(self._seqs_dirty)])
             self._seqs_dirty.clear()
         if len(self.doc_seqs) > self.MAX_CASES:
-            self.doc_seqs.clear()
+            newest = list(self.doc_seqs.items())[-(self.MAX_CASES // 2):]
+            self.doc_seqs = dict(newest)

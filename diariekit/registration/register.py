@@ -8,6 +8,10 @@ one, whose content) is already registered is skipped, and the same external id w
 other content is refused. Numbers are allocated in the transaction, so a refused batch
 leaves no gap. Files are copied into the content-addressed store; objects a refused
 batch added are removed again.
+
+Rows are written in chunks (:data:`CHUNK_ROWS`): one ``executemany`` per table, counters
+counted in memory under the transaction's lock and written back once per chunk, so memory
+stays flat and the cost per row is a small fraction of a statement.
 """
 
 from __future__ import annotations
@@ -243,11 +247,14 @@ class _Batch:
             org_id or config.default_organisation or len(config.organisations) == 1) else None
         self.series: dict[str, SeriesInfo] = {}
         self.plans: dict[str, _OrgPlan] = {}
-        # Ärendenyckel → (case id, dnr, series), for the whole batch (one entry per new case).
+        # Ärendenyckel → (case id, dnr, series) for the keys of the current chunk; the keys of
+        # the whole batch are kept in a temporary table (_CASE_KEYS), so memory stays flat.
         self.case_keys: dict[str, tuple[str, str, SeriesInfo]] = {}
-        # (organisation, external id) → intake hash, for the rows of the current chunk; rows
-        # of earlier chunks are already written and found in the registry.
+        self.case_key_rows: list[dict[str, str]] = []
+        # (organisation, external id) → intake hash of the rows seen in this batch, for the
+        # current chunk's ids; the whole batch's are kept in a temporary table (_SEEN_IDS).
         self.external_ids: dict[tuple[str, str], str] = {}
+        self.external_id_rows: list[dict[str, str]] = []
         self.known_external: dict[tuple[str, str], Any] = {}
         self.new_objects: list[str] = []
         self.warnings: list[Finding] = []
@@ -263,16 +270,48 @@ class _Batch:
         self.queued_hashes: dict[tuple[str, str], _Known] = {}
         self._load_series()
         self.org_reg_ids = sorted({s.org_reg_id for s in self.series.values()})
+        for table in (_CASE_KEYS, _SEEN_IDS):
+            table.create(conn, checkfirst=True)
+            conn.execute(table.delete())
+
+    def close(self) -> None:
+        """Drop the temporary tables (before commit; a rollback takes them away too)."""
+        for table in (_CASE_KEYS, _SEEN_IDS):
+            table.drop(self.conn, checkfirst=True)
+
+    def remember_external_id(self, key: tuple[str, str], intake_hash: str) -> None:
+        if key not in self.external_ids:
+            self.external_ids[key] = intake_hash
+            self.external_id_rows.append({"organisation_id": key[0], "external_id": key[1],
+                                          "intake_hash": intake_hash})
+
+    def remember_case_key(self, key: str, case_id: str, dnr: str, s: SeriesInfo) -> None:
+        if key not in self.case_keys:
+            self.case_keys[key] = (case_id, dnr, s)
+            self.case_key_rows.append({"key": key, "case_id": case_id, "dnr": dnr,
+                                       "series": f"{s.org.id}/{s.code}"})
 
     def start_chunk(self, rows: list[IntakeRow]) -> None:
-        """Look up the chunk's external ids with one ``IN (…)`` query per 500."""
+        """Look up the chunk's case keys and external ids, with one ``IN (…)`` per 500."""
         self.external_ids.clear()
         self.known_external.clear()
+        self.case_keys.clear()
+        keys = sorted({k for r in rows if (k := r.get("case_key"))})
+        for i in range(0, len(keys), 500):
+            for known in self.conn.execute(_CASE_KEYS.select().where(
+                    _CASE_KEYS.c.key.in_(sa.bindparam("keys", expanding=True))),
+                    {"keys": keys[i:i + 500]}):
+                self.case_keys[known.key] = (known.case_id, known.dnr,
+                                             self.series[known.series])
         ids = sorted({e for r in rows if (e := r.get("external_id"))})
         for i in range(0, len(ids), 500):
             for r in self.conn.execute(_BY_EXTERNAL_IDS, {"orgs": self.org_reg_ids,
                                                           "ids": ids[i:i + 500]}):
                 self.known_external[(r.organisation_id, r.external_id)] = r
+            for seen in self.conn.execute(_SEEN_IDS.select().where(
+                    _SEEN_IDS.c.external_id.in_(sa.bindparam("ids", expanding=True))),
+                    {"ids": ids[i:i + 500]}):
+                self.external_ids[(seen.organisation_id, seen.external_id)] = seen.intake_hash
 
     def secrecy(self, text: str | None) -> SecrecyHint:
         hint = self._secrecy.get(text)
@@ -295,8 +334,12 @@ class _Batch:
                 conn.execute(table.insert(), queued)
         append_events(conn, self.events)
         self.counters.write_back()
+        if self.case_key_rows:
+            conn.execute(_CASE_KEYS.insert(), self.case_key_rows)
+        if self.external_id_rows:
+            conn.execute(_SEEN_IDS.insert(), self.external_id_rows)
         for queue in (self.case_rows, self.document_rows, self.file_rows, self.secrecy_rows,
-                      self.events):
+                      self.events, self.case_key_rows, self.external_id_rows):
             queue.clear()
         self.queued_hashes.clear()
 
@@ -431,6 +474,22 @@ class _Known(NamedTuple):
     dnr: str | None
 
 
+# Ärendenyckel → case, for the whole batch, in the transaction's own temporary table.
+_CASE_KEYS = sa.Table(
+    "diariekit_register_case_keys", sa.MetaData(),
+    sa.Column("key", sa.Text(), primary_key=True),
+    sa.Column("case_id", sa.String(36), nullable=False),
+    sa.Column("dnr", sa.String(64), nullable=False),
+    sa.Column("series", sa.Text(), nullable=False),
+    prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+# (organisation, external id) → intake hash of every row of the batch that had one.
+_SEEN_IDS = sa.Table(
+    "diariekit_register_seen_ids", sa.MetaData(),
+    sa.Column("organisation_id", sa.String(36), primary_key=True),
+    sa.Column("external_id", sa.String(255), primary_key=True),
+    sa.Column("intake_hash", sa.String(64), nullable=False),
+    prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
+
 _DOCUMENT_COLUMNS = (document.c.ref, document.c.intake_hash, document.c.case_id, case_.c.dnr)
 _BY_EXTERNAL_IDS = (
     sa.select(document.c.organisation_id, document.c.external_id, *_DOCUMENT_COLUMNS)
@@ -494,6 +553,7 @@ def register_rows(
                     if progress is not None:
                         progress(index)
                 batch.flush()
+            batch.close()
             report.findings.extend(batch.warnings)
             if dry_run or failed:
                 raise _Rollback
@@ -590,9 +650,9 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
             raise RowError(f"external id '{ext}' is already registered as {existing.ref} with "
                            "other content", "external_id")
         if ext_key is not None:
-            batch.external_ids[ext_key] = intake_hash
-        if key and key not in batch.case_keys and existing.case_id:
-            batch.case_keys[key] = (existing.case_id, existing.dnr, s)
+            batch.remember_external_id(ext_key, intake_hash)
+        if key and existing.case_id:
+            batch.remember_case_key(key, existing.case_id, existing.dnr, s)
         return RowOutcome(row.line, "skipped", existing.ref, existing.dnr, external_id=ext)
 
     class_code = row.get("class")
@@ -681,7 +741,7 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
                 "case_id": case_id, "short_text": f"Ärende {dnr} öppnat: {title}",
                 "person_ref": row.get("person_ref")})
         if key:
-            batch.case_keys[key] = (case_id or "", dnr or "", s)
+            batch.remember_case_key(key, case_id or "", dnr or "", s)
     opened = new_case  # (an imported case found already registered counts too, as before)
     assert case_id is not None and dnr is not None
 
@@ -742,7 +802,7 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
     batch.queued_hashes.setdefault((s.org_reg_id, intake_hash),
                                    _Known(ref, intake_hash, case_id, dnr))
     if ext_key is not None:
-        batch.external_ids[ext_key] = intake_hash
+        batch.remember_external_id(ext_key, intake_hash)
     if simulate:
         return RowOutcome(row.line, "would register", ref, dnr, opened, ext)
     return RowOutcome(row.line, "registered", ref, dnr, opened, ext)
