@@ -49,6 +49,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _util import spawn  # noqa: E402  (bench/ is the script's folder)
 from bench_register import HEAD, make_registry, record_types  # noqa: E402
 
 SEED = 20261127
@@ -296,12 +297,7 @@ def _worker_main(args: argparse.Namespace) -> None:
 
 
 def _spawn(*argv: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True,
-                          check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"worker {argv[1]} failed with exit code {proc.returncode}")
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return spawn(__file__, *argv)
 
 
 def _say(text: str) -> None:

@@ -32,7 +32,6 @@ import random
 import resource
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +39,8 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+from _util import spawn  # noqa: E402  (bench/ is the script's folder)
 
 REPO = Path(__file__).resolve().parents[1]
 PLANS = REPO / "retention_plans"
@@ -303,12 +304,7 @@ def _worker_main(args: argparse.Namespace) -> None:
 
 
 def _spawn(*argv: str) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True,
-                          check=False)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"worker {argv[1]} failed with exit code {proc.returncode}")
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return spawn(__file__, *argv)
 
 
 def measure(n: int, work: Path, types: dict[str, list[tuple[str, str | None]]], *,

@@ -11,7 +11,6 @@ under its original name, not the store's object (which has none).
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
@@ -21,6 +20,7 @@ import magic
 import pygfried
 
 from diariekit.errors import Location, UnreadableInputError
+from diariekit.files import require_regular_file
 from diariekit.files.formats import format_for_puid, formats_for_mime
 
 if TYPE_CHECKING:  # the result types exist only in pygfried's stub
@@ -137,14 +137,7 @@ def identify(path: Path) -> Identification:
     missing, not a regular file, or cannot be read.
     """
     path = Path(path)
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise UnreadableInputError(
-            f"cannot read the file: {exc.strerror or exc}", Location(file=str(path))
-        ) from exc
-    if not stat.S_ISREG(info.st_mode):
-        raise UnreadableInputError("is not a regular file", Location(file=str(path)))
+    require_regular_file(path)
     # libmagic reports a symlink as "inode/symlink": give both tools the target.
     target = Path(os.path.realpath(path)) if path.is_symlink() else path
 

@@ -10,8 +10,6 @@ error, and qpdf's repair warnings are kept.
 
 from __future__ import annotations
 
-import os
-import stat
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +18,7 @@ from typing import Any
 
 import pikepdf
 
-from diariekit.errors import Location, UnreadableInputError
+from diariekit.files import require_regular_file
 
 __all__ = ["PdfReport", "check_pdf", "read_pdfa_claim"]
 
@@ -140,14 +138,7 @@ def check_pdf(path: Path) -> PdfReport:
     regular file.
     """
     path = Path(path)
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise UnreadableInputError(
-            f"cannot read the file: {exc.strerror or exc}", Location(file=str(path))
-        ) from exc
-    if not stat.S_ISREG(info.st_mode):
-        raise UnreadableInputError("is not a regular file", Location(file=str(path)))
+    require_regular_file(path)
 
     try:
         pdf = pikepdf.open(path)
