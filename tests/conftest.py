@@ -19,6 +19,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pgserver  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# No test may pass or fail on timing (CI machines are shared and slow): no deadlines.
+settings.register_profile("diariekit", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("diariekit")
 
 from diariekit.registry.engine import sqlite_url_for_path  # noqa: E402
 
