@@ -457,8 +457,11 @@ def normalize_ref(text: str) -> str:
     Drops a leading ``Dnr``, ``Dnr:``, ``DNR.`` or ``Diarienummer:``, turns no-break and other
     spaces into one plain space, dashes (en dash, minus) into ``-``, and strips the ends.
     """
-    tidy = _SPACES_RE.sub(" ", text.translate(_SPACE_OR_DASH)).strip()
-    return _PREFIX_RE.sub("", tidy, count=1).strip()
+    return _PREFIX_RE.sub("", _tidy_spaces(text), count=1).strip()
+
+
+def _tidy_spaces(text: str) -> str:
+    return _SPACES_RE.sub(" ", text.translate(_SPACE_OR_DASH)).strip()
 
 
 def parse_any(text: str, formats: Mapping[str, DnrFormat]) -> ParsedDnr:
@@ -475,15 +478,20 @@ def parse_any(text: str, formats: Mapping[str, DnrFormat]) -> ParsedDnr:
     tidy = normalize_ref(original)
     if not tidy:
         raise DnrError(f"Empty case reference (diarienummer); expected one of: {forms}")
+    # The text as written first: a series may itself be called "DNR" ("DNR 2026/42").
+    spaced = _tidy_spaces(original)
+    texts = [spaced] if spaced == tidy else [spaced, tidy]
     found: list[tuple[str, DnrFormat, ParsedDnr]] = []
     value_errors: list[str] = []
     for code, fmt in formats.items():
-        try:
-            found.append((code, fmt, fmt.parse(tidy, series=code)))
-        except _DnrValueError as exc:
-            value_errors.append(exc.message)
-        except DnrError:
-            continue
+        for candidate in texts:
+            try:
+                found.append((code, fmt, fmt.parse(candidate, series=code)))
+            except _DnrValueError as exc:
+                value_errors.append(exc.message)
+            except DnrError:
+                continue
+            break
     if not found:
         if value_errors:
             raise DnrError("; ".join(value_errors))

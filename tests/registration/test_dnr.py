@@ -419,3 +419,12 @@ def test_round_trip(
     if "series" in fmt.fields:
         assert fmt.parse(text) == expected  # the generic pattern reads the series code
         assert parse_any(text, {series: fmt}) == expected
+
+
+def test_series_named_dnr_is_not_taken_for_the_prefix() -> None:
+    # Found by the round-trip property: "Dnr" before a reference is dropped, but a series
+    # may itself be called DNR.
+    formats = {"DNR": DnrFormat("{series} {year}/{number}")}
+    parsed = parse_any("DNR 1990/1", formats)
+    assert (parsed.series, parsed.year, parsed.number) == ("DNR", 1990, 1)
+    assert parse_any("Dnr: DNR 1990/1", formats).number == 1
