@@ -86,6 +86,19 @@ class PackageReader(ABC):
                                      f"unsafe package member {raw!r}: {why}; not read",
                                      Location(raw)))
 
+    def _path_is_safe(self, raw: str) -> bool:
+        """Check an archive member's path; report it (and CSIPSTR1 when it leaves the
+        package) and return False when it must not be read."""
+        why = _path_problem(raw)
+        if not why:
+            return True
+        self._unsafe(UNSAFE, raw, why)
+        if why in ("absolute path", "'..' leaves the package"):
+            self.findings.append(Finding("CSIPSTR1", Severity.ERROR,
+                                         f"member {raw!r} lies outside the package "
+                                         "root folder", Location(raw)))
+        return False
+
     def _add(self, raw: str, size: int) -> str | None:
         """Add an archive member after the safety checks; strip the root folder."""
         name = raw[len(self.root_name) + 1:] if self.root_name else raw
@@ -214,13 +227,7 @@ class ZipReader(PackageReader):
                 self._links.add(raw)
                 self._unsafe(LINK, raw, "symbolic link")
                 continue
-            why = _path_problem(raw)
-            if why:
-                self._unsafe(UNSAFE, raw, why)
-                if why in ("absolute path", "'..' leaves the package"):
-                    self.findings.append(Finding("CSIPSTR1", Severity.ERROR,
-                                                 f"member {raw!r} lies outside the package "
-                                                 "root folder", Location(raw)))
+            if not self._path_is_safe(raw):
                 continue
             safe.append(info)
         self.root_name = _choose_root([i.filename for i in safe], self.findings)
@@ -267,13 +274,7 @@ class TarReader(PackageReader):
             if not (m.isfile() or m.isdir()):
                 self._unsafe(UNSAFE, raw, "device, FIFO or other special member")
                 continue
-            why = _path_problem(raw)
-            if why:
-                self._unsafe(UNSAFE, raw, why)
-                if why in ("absolute path", "'..' leaves the package"):
-                    self.findings.append(Finding("CSIPSTR1", Severity.ERROR,
-                                                 f"member {raw!r} lies outside the package "
-                                                 "root folder", Location(raw)))
+            if not self._path_is_safe(raw):
                 continue
             if raw.startswith("./"):
                 raw = raw[2:]
