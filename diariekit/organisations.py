@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from diariekit.clock import today
-from diariekit.config import Config, OrganisationConfig
+from diariekit.config import Config, OrganisationConfig, SeriesConfig
 from diariekit.errors import ConfigError
 from diariekit.events import append_event
 from diariekit.registry.schema import new_id, organisation, series
@@ -49,6 +49,27 @@ def _org_values(org: OrganisationConfig) -> dict[str, Any]:
             "archive_creator_id": org.archive_creator_id}
 
 
+def _series_values(s: SeriesConfig) -> dict[str, Any]:
+    return {"title": s.title, "dnr_template": s.dnr_format,
+            "doc_suffix_template": s.doc_suffix, "reset": s.reset}
+
+
+def organisations_in_sync(conn: Connection, config: Config) -> bool:
+    """True when the registry already holds the configured organisations and series as
+    they are (a read: commands that change nothing need no write lock for this)."""
+    for org in config.organisations:
+        row = conn.execute(sa.select(organisation).where(organisation.c.code == org.id)).first()
+        if row is None or any(getattr(row, k) != v for k, v in _org_values(org).items()):
+            return False
+        for s in org.series:
+            srow = conn.execute(sa.select(series).where(
+                series.c.organisation_id == row.id, series.c.code == s.code)).first()
+            if srow is None or any(getattr(srow, k) != v
+                                   for k, v in _series_values(s).items()):
+                return False
+    return True
+
+
 def sync_organisations(conn: Connection, config: Config, actor: str | None = None) -> SyncResult:
     """Insert or update the configured organisations and series (in the caller's write
     transaction), writing an event for each change."""
@@ -76,8 +97,7 @@ def sync_organisations(conn: Connection, config: Config, actor: str | None = Non
         for s in org.series:
             srow = conn.execute(sa.select(series).where(
                 series.c.organisation_id == org_id, series.c.code == s.code)).first()
-            svalues = {"title": s.title, "dnr_template": s.dnr_format,
-                       "doc_suffix_template": s.doc_suffix, "reset": s.reset}
+            svalues = _series_values(s)
             if srow is None:
                 conn.execute(series.insert().values(
                     id=new_id(), organisation_id=org_id, code=s.code, kind="case",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from diariekit.config import Config
-from diariekit.registry.engine import open_engine, write_transaction
+from diariekit.registry.engine import connect, open_engine, write_transaction
 from diariekit.registry.migrate import ensure_current, upgrade
 
 
@@ -15,7 +15,7 @@ def open_registry(config: Config, *, create: bool = False) -> Engine:
     ``create`` (used by ``diariekit init`` and ``registry upgrade``) runs the migrations;
     otherwise a registry that is behind raises ``RegistryError`` (exit 5).
     """
-    from diariekit.organisations import sync_organisations
+    from diariekit.organisations import organisations_in_sync, sync_organisations
 
     if config.registry_url.startswith("sqlite:///"):
         from pathlib import Path
@@ -26,6 +26,9 @@ def open_registry(config: Config, *, create: bool = False) -> Engine:
         upgrade(engine)
     else:
         ensure_current(engine)
-    with write_transaction(engine) as conn:
-        sync_organisations(conn, config)
+    with connect(engine) as conn:
+        in_sync = organisations_in_sync(conn, config)
+    if not in_sync:
+        with write_transaction(engine) as conn:
+            sync_organisations(conn, config)
     return engine
