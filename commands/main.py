@@ -8,7 +8,19 @@ import typer
 
 from diariekit import __version__
 
-from . import links, packages, plan, registration, registry, setup
+from . import (
+    disposal,
+    extract,
+    jobs,
+    links,
+    packages,
+    plan,
+    registration,
+    registry,
+    secrecy,
+    setup,
+    transfer,
+)
 
 app = typer.Typer(
     name="diariekit",
@@ -50,7 +62,14 @@ app.add_typer(registration.doc_app, name="doc")
 app.add_typer(registration.dnr_app, name="dnr")
 app.add_typer(links.links_app, name="link")
 app.add_typer(links.events_app, name="events")
+app.add_typer(secrecy.secrecy_app, name="secrecy")
+app.add_typer(extract.extract_app, name="extract")
+app.add_typer(disposal.retention_app, name="retention")
+app.add_typer(disposal.hold_app, name="hold")
+app.add_typer(disposal.disposal_app, name="disposal")
 app.add_typer(packages.package_app, name="package")
+app.add_typer(transfer.transfer_app, name="transfer")
+app.add_typer(jobs.job_app, name="job")
 app.add_typer(packages.schemas_app, name="schemas")
 app.add_typer(registry.app, name="registry")
 app.add_typer(registry.audit_app, name="audit")

@@ -83,3 +83,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def shared() -> Path:
     """The shared folder (checked at session start)."""
     return shared_folder()
+
+
+# A registry with two organisations and their sample plans, for every test folder.
+from registries import registry, write_input  # noqa: E402,F401

@@ -1,4 +1,4 @@
-"""A registry with two organisations and their sample plans, on SQLite and PostgreSQL."""
+"""Registry fixtures for all test folders: two organisations, their plans, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from diariekit.plans.loading import load_plan
 from diariekit.plans.store import import_plan
 from diariekit.setup import init_registry
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 PLANS = REPO / "retention_plans"
 
 ORGS = (
