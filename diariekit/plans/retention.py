@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class Action(StrEnum):
@@ -90,6 +92,13 @@ class Period:
 
     def to_dict(self) -> dict[str, object]:
         return {"amount": self.amount, "unit": Unit(self.unit).value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Period | None:
+        """The inverse of :meth:`to_dict` (``None`` stays ``None``)."""
+        if not data:
+            return None
+        return cls(int(data["amount"]), Unit(data["unit"]))
 
 
 _ZERO = Period(0, Unit.DAYS)
@@ -231,6 +240,28 @@ class RetentionRule:
             "see_notes": self.see_notes,
             "description": self.describe(),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RetentionRule:
+        """The inverse of :meth:`to_dict`, for rules stored in the registry as JSON."""
+        def enum(kind: type[Trigger], key: str) -> Trigger | None:
+            value = data.get(key)
+            return kind(value) if value else None
+
+        return cls(
+            raw=str(data.get("raw") or ""),
+            action=Action(data["action"]),
+            period=Period.from_dict(data.get("period")),
+            trigger=enum(Trigger, "trigger"),
+            trigger_text=data.get("trigger_text"),
+            rounding=Rounding(data.get("rounding") or Rounding.CALENDAR_YEAR_END),
+            cap=Period.from_dict(data.get("cap")),
+            cap_trigger=enum(Trigger, "cap_trigger"),
+            condition_text=data.get("condition_text"),
+            recognised=bool(data.get("recognised", True)),
+            problem=data.get("problem"),
+            see_notes=bool(data.get("see_notes", False)),
+        )
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,7 @@ DIRECTIONS = ("incoming", "outgoing", "internal")
 DOCUMENT_STATUSES = ("registered", "voided", "disposed", "transferred")
 FILE_VARIANTS = ("original", "preservation", "public", "display")
 MARKING_TARGETS = ("case_title", "document", "file", "counterpart", "description")
-HOLD_SCOPES = ("document", "case", "record_type", "series", "query")
+HOLD_SCOPES = ("document", "case", "class", "record_type", "series", "query")
 HOLD_REASONS = (
     "access_request",
     "appeal",

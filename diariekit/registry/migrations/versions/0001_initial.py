@@ -182,7 +182,7 @@ def _create_tables() -> None:
         ),
         _one_of(
             "scope",
-            ("document", "case", "record_type", "series", "query"),
+            ("document", "case", "class", "record_type", "series", "query"),
             "ck_hold_scope",
         ),
         sa.ForeignKeyConstraint(

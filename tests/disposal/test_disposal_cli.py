@@ -1,0 +1,204 @@
+"""Disposal (gallring) on a real registry, as an archivist runs it from the command line.
+
+A record under hold and one whose rule is "vid inaktualitet" are never destroyed; running an
+approved batch removes exactly the listed files and the disposal log lists exactly them;
+a run killed half-way resumes to the same result.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from datetime import date
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cli import Result, run
+
+from diariekit.cases import close_case
+from diariekit.config import Config
+from diariekit.registry.engine import connect
+from diariekit.registry.schema import document
+from diariekit.registry.session import open_registry
+from diariekit.files.store import ContentStore
+
+LATER = {"DIARIEKIT_TODAY": "2029-06-01"}  # 2 år efter avslut 2026 → due 2029-01-01
+
+# Externt id;Serie;Ärendenyckel;Ärendemening;Klass;Handlingstyp;Riktning;Datum;
+# Avsändare/Mottagare;Beskrivning;Handläggare;Filer;Sekretess;Personnummer
+ROWS = (
+    # Case a: two documents, "Gallras 2 år efter ärendets avslut", to be destroyed.
+    "a1;KS;a;Rekrytering ekonom;2.2.1;ks-2.2.1-02;Inkommande;2026-02-03;Sökande A;"
+    "Ansökan;AA;files/a1.txt;;\n"
+    "a2;KS;a;;2.2.1;ks-2.2.1-02;Inkommande;2026-02-04;Sökande B;Ansökan;AA;files/a2.txt;;\n"
+    # Case b: same rule, put under a hold.
+    "b1;KS;b;Rekrytering jurist;2.2.1;ks-2.2.1-02;Inkommande;2026-02-05;Sökande C;"
+    "Ansökan;AA;files/b1.txt;;\n"
+    # Case c (KS 2026/0003): "Vid inaktualitet": a person's judgement, never automatic.
+    "c1;KS;c;Korta besked;2.4.1;ks-2.4.1-02;Inkommande;2026-02-06;Någon;E-post;AA;"
+    "files/c1.txt;;\n"
+    # Case d (KS 2026/0004): same rule as a, but the case stays open.
+    "d1;KS;d;Rekrytering pågår;2.2.1;ks-2.2.1-02;Inkommande;2026-02-07;Sökande D;"
+    "Ansökan;AA;files/d1.txt;;\n"
+    # Case e: same rule; its file has the same content as b1 (held): the blob must stay.
+    "e1;KS;e;Rekrytering arkivarie;2.2.1;ks-2.2.1-02;Inkommande;2026-02-08;Sökande E;"
+    "Ansökan;AA;files/e1.txt;;\n"
+)
+CONTENT = {"a1": "ansökan a1", "a2": "ansökan a2", "b1": "delad text", "c1": "e-post c1",
+           "d1": "ansökan d1", "e1": "delad text"}
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.fixture
+def reg(registry: Config, write_input: Callable[..., Path]) -> Config:
+    path = write_input(ROWS)
+    for key, text in CONTENT.items():
+        (path.parent / "files" / f"{key}.txt").write_text(text, encoding="utf-8")
+    assert dk(registry, "register", path).code == 0
+    for dnr in ("KS 2026/0001", "KS 2026/0002", "KS 2026/0003", "KS 2026/0005"):
+        close_case(registry, dnr, on=date(2026, 3, 1))
+    return registry
+
+
+def dk(config: Config, *args: str | Path, env: dict[str, str] | None = None) -> Result:
+    return run("--config", config.path, *args, env=env)
+
+
+def _statuses(config: Config) -> dict[str, str]:
+    with connect(open_registry(config)) as conn:
+        return {r.ref: r.status for r in conn.execute(
+            sa.select(document.c.ref, document.c.status))}
+
+
+def _propose_and_approve(config: Config) -> str:
+    held = dk(config, "hold", "add", "--case", "KS 2026/0002", "--reason", "access_request",
+              "--reference", "KS 2029/0007", "--json")
+    assert held.code == 0, held.text
+    proposed = dk(config, "disposal", "propose", "--json", env=LATER)
+    assert proposed.code == 0, proposed.text
+    res = proposed.json()
+    # a1, a2 and e1 are due; b1 is held, d1's case is open, c1 is "vid inaktualitet".
+    assert res["items"] == 3 and res["skipped"] == {"held": 1}
+    batch = res["batch_id"]
+    shown = dk(config, "disposal", "show", batch, "--json").json()
+    assert [i["ref"] for i in shown["items"]] == ["KS 2026/0001-1", "KS 2026/0001-2",
+                                                  "KS 2026/0005-1"]
+    assert {i["rule"] for i in shown["items"]} == {"gallras 2 år efter ärendets avslut"}
+    assert all(i["due"] == "2029-01-01" and i["decision"] for i in shown["items"])
+    # Not approved: refused by policy, nothing destroyed.
+    assert dk(config, "disposal", "run", batch, env=LATER).code == 6
+    approved = dk(config, "disposal", "approve", batch, "--by", "Anna Arkivarie", "--ref",
+                  "KS 2029/0100", env=LATER)
+    assert approved.code == 0, approved.text
+    return str(batch)
+
+
+def _check_outcome(config: Config, log_dir: Path) -> None:
+    store = ContentStore(config.storage_path)
+    gone = {k for k in CONTENT if not store.exists(_sha(CONTENT[k]))}
+    assert gone == {"a1", "a2"}  # e1's content is b1's, which is held: kept
+    assert store.exists(_sha("delad text"))
+    status = _statuses(config)
+    assert status == {"KS 2026/0001-1": "disposed", "KS 2026/0001-2": "disposed",
+                      "KS 2026/0002-1": "registered", "KS 2026/0003-1": "registered",
+                      "KS 2026/0004-1": "registered", "KS 2026/0005-1": "disposed"}
+    logs = list(log_dir.rglob("gallringsprotokoll.csv"))
+    assert len(logs) == 1
+    with logs[0].open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter=";"))
+    assert [r["diarienummer"] for r in rows] == ["KS 2026/0001-1", "KS 2026/0001-2",
+                                                 "KS 2026/0005-1"]
+    assert all(r["utfall"] == "gallrad" and r["lagstöd"] for r in rows)
+    html = (logs[0].parent / "gallringsprotokoll.html").read_text(encoding="utf-8")
+    assert "Anna Arkivarie" in html and "KS 2026/0005-1" in html
+    assert "KS 2026/0002-1" not in html
+    assert dk(config, "audit", "verify").code == 0
+
+
+def test_disposal_batch_end_to_end(reg: Config, tmp_path: Path) -> None:
+    batch = _propose_and_approve(reg)
+    log_dir = tmp_path / "protokoll"
+    done = dk(reg, "disposal", "run", batch, "--log-dir", log_dir, "--json", env=LATER)
+    assert done.code == 0, done.text
+    assert done.json()["outcomes"] == {"destroyed": 3}
+    assert done.json()["files_removed"] == 2  # a1, a2 (e1's blob is shared with b1)
+    _check_outcome(reg, log_dir)
+    again = dk(reg, "disposal", "run", batch, "--json", env=LATER)
+    assert again.code == 0 and again.json()["already_completed"]
+    # The register entry stays as a tombstone; a new proposal finds nothing more.
+    nothing = dk(reg, "disposal", "propose", "--json", env=LATER).json()
+    assert nothing["batch_id"] is None and nothing["skipped"] == {"held": 1}
+
+
+def test_killed_run_resumes_to_the_same_result(reg: Config, tmp_path: Path) -> None:
+    batch = _propose_and_approve(reg)
+    log_dir = tmp_path / "protokoll"
+    killed = dk(reg, "disposal", "run", batch, "--log-dir", log_dir,
+                env={**LATER, "DIARIEKIT_FAULT_AFTER_DELETES": "1"})
+    assert killed.code == 137
+    assert not list(log_dir.rglob("*.csv"))  # nothing reported yet
+    # Nothing reported destroyed that is not: the registry has no outcome for the item yet.
+    shown = dk(reg, "disposal", "show", batch, "--json").json()
+    assert shown["status"] == "executing"
+    assert not any(i["outcome"] == "destroyed" for i in shown["items"])
+    resumed = dk(reg, "disposal", "run", batch, "--log-dir", log_dir, "--json", env=LATER)
+    assert resumed.code == 0, resumed.text
+    assert resumed.json()["outcomes"] == {"destroyed": 3}
+    _check_outcome(reg, log_dir)
+
+
+def test_hold_placed_after_approval_is_respected_at_run_time(reg: Config,
+                                                             tmp_path: Path) -> None:
+    batch = _propose_and_approve(reg)
+    assert dk(reg, "hold", "add", "--doc", "KS 2026/0001-2", "--reason", "appeal").code == 0
+    done = dk(reg, "disposal", "run", batch, "--log-dir", tmp_path, "--json", env=LATER)
+    assert done.json()["outcomes"] == {"destroyed": 2, "skipped_hold": 1}
+    store = ContentStore(reg.storage_path)
+    assert store.exists(_sha(CONTENT["a2"])) and not store.exists(_sha(CONTENT["a1"]))
+    deviations = next(tmp_path.rglob("avvikelser.csv")).read_text(encoding="utf-8-sig")
+    assert "KS 2026/0001-2" in deviations
+
+
+def test_hold_list_release_and_refusals(reg: Config) -> None:
+    added = dk(reg, "hold", "add", "--class", "2.2", "--reason", "audit", "--json")
+    assert added.code == 0, added.text
+    hold_id = added.json()["id"]
+    assert dk(reg, "hold", "add", "--class", "9.9.9", "--reason", "audit").code == 1
+    assert dk(reg, "hold", "add", "--case", "KS 2026/0001", "--reason", "whim").code == 2
+    assert dk(reg, "hold", "add", "--reason", "audit").code == 2
+    listed = dk(reg, "hold", "list", "--json").json()
+    assert [h["id"] for h in listed] == [hold_id]
+    # The class hold covers every due record: nothing to propose.
+    proposed = dk(reg, "disposal", "propose", "--json", env=LATER).json()
+    assert proposed["batch_id"] is None and proposed["skipped"] == {"held": 4}
+    assert dk(reg, "hold", "release", hold_id, "--note", "klar").code == 0
+    assert dk(reg, "hold", "release", hold_id).code == 6
+    assert dk(reg, "hold", "list", "--json").json() == []
+    assert len(dk(reg, "hold", "list", "--all", "--json").json()) == 1
+    assert dk(reg, "disposal", "propose", "--json", env=LATER).json()["items"] == 4
+
+
+def test_retention_show_and_trigger(reg: Config) -> None:
+    shown = dk(reg, "retention", "show", "KS 2026/0001", "--json").json()
+    assert [d["retention_due"] for d in shown["documents"]] == ["2029-01-01", "2029-01-01"]
+    assert shown["case_retention_due"] == "2029-01-01"
+    inakt = dk(reg, "retention", "show", "KS 2026/0003-1", "--json").json()["documents"][0]
+    assert inakt["retention_due"] is None and "inaktualitet" in inakt["basis"]
+    open_case = dk(reg, "retention", "show", "KS 2026/0004-1", "--json").json()
+    assert open_case["documents"][0]["retention_due"] is None
+    dry = dk(reg, "retention", "recompute", "--dry-run", "--json").json()
+    assert dry["dry_run"] and dry["changed"] == 4  # the four documents of closed cases
+    assert dk(reg, "retention", "recompute", "--dry-run", "--json").json()["changed"] == 4
+    assert dk(reg, "retention", "recompute", "--json").json()["changed"] == 4
+    assert dk(reg, "retention", "recompute", "--json").json()["changed"] == 0
+    bad = dk(reg, "retention", "trigger", "KS 2026/0001-1", "--event", "birthday",
+             "--date", "2026-01-01")
+    assert bad.code == 2
+    ok = dk(reg, "retention", "trigger", "KS 2026/0001-1", "--event", "scan_verified",
+            "--date", "2026-03-02", "--json")
+    assert ok.code == 0, ok.text
