@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,10 @@ from cli import Result, run
 
 from diariekit.cases import close_case
 from diariekit.config import Config
+from diariekit.files.store import ContentStore
 from diariekit.registry.engine import connect
 from diariekit.registry.schema import document
 from diariekit.registry.session import open_registry
-from diariekit.files.store import ContentStore
 
 LATER = {"DIARIEKIT_TODAY": "2029-06-01"}  # 2 år efter avslut 2026 → due 2029-01-01
 

@@ -505,6 +505,14 @@ def test_parse_describe_round_trips(rule: RetentionRule) -> None:
     assert parse_retention(text).describe() == text
 
 
+@given(rules())
+def test_stored_rule_reads_back_exactly(rule: RetentionRule) -> None:
+    """The registry keeps rules as JSON (``to_dict``); disposal reads them back."""
+    assert RetentionRule.from_dict(rule.to_dict()) == rule
+    parsed = parse_retention(rule.describe())
+    assert RetentionRule.from_dict(json.loads(json.dumps(parsed.to_dict()))) == parsed
+
+
 @st.composite
 def deliveries(draw: st.DrawFn) -> DeliveryRule:
     if draw(st.booleans()):
