@@ -106,6 +106,9 @@ def demo_cmd(
             "packages": [{"case": p.dnr, "path": str(p.path), "valid": v.valid}
                          for p, v in zip(report.build.packages if report.build else (),
                                          report.validations_of_packages, strict=False)],
+            "hold": report.hold.to_dict() if report.hold else None,
+            "disposal_proposal": report.proposal.to_dict() if report.proposal else None,
+            "disposal": report.disposal.to_dict() if report.disposal else None,
         })
     else:
         console.rule("[bold]1. Registry")
@@ -155,6 +158,23 @@ def demo_cmd(
             for line in skipped:
                 console.print(f"  [yellow]{line}[/]")
             failed = failed or bool(bad)
+        if report.proposal is not None:
+            console.rule("[bold]7. Disposal (gallring) of the 2022 recruitment cases")
+            if report.hold:
+                console.print(f"✓ hold (gallringsstopp) on {report.hold.label}: "
+                              f"{report.hold.reason}")
+            p = report.proposal
+            console.print(f"✓ proposed batch {p.batch_id}: {p.item_count} documents, "
+                          f"{p.file_count} files; left out: "
+                          f"{', '.join(f'{k} {v}' for k, v in sorted(p.skipped.items()))}")
+            if report.disposal is not None:
+                d = report.disposal
+                console.print(f"[green]✓[/] approved and run: {d.outcomes.get('destroyed', 0)} "
+                              f"documents disposed of, {d.files_removed} files removed; "
+                              "register entries kept")
+                for path in d.log_files:
+                    console.print(f"  disposal log: {path}")
+            failed = failed or report.disposal is None or report.disposal.status != "completed"
         console.print(f"\nDone. Try: [bold]cd {report.folder}[/] and then "
                       "[bold]diariekit case list[/], [bold]diariekit case show "
                       "\"KS 2026/0001\"[/], [bold]diariekit plan list[/]")

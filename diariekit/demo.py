@@ -4,20 +4,25 @@ It runs the chain as far as it is built: init a registry with three organisation
 (kommunstyrelsen, socialnämnden, barn- och utbildningsnämnden), validate and import
 their sample plans, register a few hundred sample documents with real files (PDF/A, PDF,
 DOCX, TXT, XML, PNG, TIFF), close the remiss cases and deliver them as FGS transfer
-packages (zip), which it then validates. Later steps (secrecy review, disposal) join it
-as they are built.
+packages (zip), which it then validates. Then disposal (gallring): older recruitment
+cases from 2022 (migrated with their own numbers) whose "2 år efter ärendets avslut" has
+passed are proposed for disposal; one of them is under a hold (a pending access request);
+the batch is approved, run, and its disposal log (gallringsprotokoll) written.
 """
 
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
 from diariekit.cases import close_case, list_cases
-from diariekit.config import OrganisationConfig, SeriesConfig, load_config
+from diariekit.config import Config, OrganisationConfig, SeriesConfig, load_config
+from diariekit.disposal import ProposeResult, RunResult, approve_batch, propose_batch, run_batch
 from diariekit.findings import Finding
+from diariekit.holds import Hold, add_hold
 from diariekit.packages.build import BuildResult, Selection, build_case_packages
 from diariekit.packages.schemas import SchemaSet, schema_dir
 from diariekit.packages.validate import ValidationReport, validate_package
@@ -89,6 +94,10 @@ class DemoReport:
     closed: list[str] = field(default_factory=list)
     build: BuildResult | None = None
     validations_of_packages: list[ValidationReport] = field(default_factory=list)
+    old_registration: RegistrationReport | None = None
+    hold: Hold | None = None
+    proposal: ProposeResult | None = None
+    disposal: RunResult | None = None
 
 
 def run_demo(folder: Path) -> DemoReport:
@@ -128,4 +137,49 @@ def run_demo(folder: Path) -> DemoReport:
         for package in report.build.packages:
             report.validations_of_packages.append(validate_package(package.path,
                                                                    schemas=schemas))
+    _dispose_old_records(config, folder, report)
     return report
+
+
+# Older recruitment cases (ansökningshandlingar från sökande som inte anställdes), migrated
+# from the previous diarium with their own numbers: "Gallras 2 år efter ärendets avslut".
+OLD_CASES = (
+    ("KS 2022/0101", "Rekrytering av ekonom", ("Ansökan, Sökande A", "Ansökan, Sökande B")),
+    ("KS 2022/0117", "Rekrytering av jurist", ("Ansökan, Sökande C",)),
+    ("KS 2022/0140", "Rekrytering av arkivarie", ("Ansökan, Sökande D", "Ansökan, Sökande E")),
+)
+OLD_HEAD = ("Externt id;Serie;Ärende;Ärendemening;Klass;Handlingstyp;Riktning;Datum;"
+            "Avsändare/Mottagare;Beskrivning;Handläggare;Filer\n")
+
+
+def _dispose_old_records(config: Config, folder: Path, report: DemoReport) -> None:
+    """Register the 2022 cases, close them, hold one, and run a disposal batch on the rest."""
+    intake = folder / "aldre-arenden"
+    (intake / "files").mkdir(parents=True)
+    lines = []
+    for dnr, title, docs in OLD_CASES:
+        for n, text in enumerate(docs, start=1):
+            name = f"{dnr.replace(' ', '-').replace('/', '-')}-{n}.txt"
+            (intake / "files" / name).write_text(f"{text}\n{title}\n", encoding="utf-8")
+            lines.append(f"migr-{dnr}-{n};KS;{dnr};{title};2.2.1;ks-2.2.1-02;Inkommande;"
+                         f"2022-03-{n + 1:02d};{text.split(', ')[1]};{text};Linnea Engström;"
+                         f"files/{name}")
+    csv_path = intake / "arenden-2022.csv"
+    csv_path.write_text(OLD_HEAD + "\n".join(lines) + "\n", encoding="utf-8")
+    report.old_registration = register_rows(
+        config, read_intake(csv_path), engine=open_engine(config.registry_url),
+        source=str(csv_path), keep_numbers=True, actor="registrator")
+    if not report.old_registration.committed:
+        return
+    for dnr, _, _ in OLD_CASES:
+        close_case(config, dnr, org_id="ks", on=date(2022, 6, 30), actor="registrator")
+    report.hold = add_hold(config, scope="case", ref=OLD_CASES[1][0], reason="access_request",
+                           org_id="ks", reference="KS 2026/0001",
+                           note="Begäran om utlämnande under prövning", actor="registrator")
+    report.proposal = propose_batch(config, org_id="ks", actor="arkivarie")
+    if report.proposal.batch_id is None:
+        return
+    approve_batch(config, report.proposal.batch_id, by="Anna Berg, arkivarie", org_id="ks",
+                  approval_ref="Delegationsbeslut KS 2025/0412 § 187", actor="arkivarie")
+    report.disposal = run_batch(config, report.proposal.batch_id, org_id="ks",
+                                log_dir=folder / "gallringsprotokoll", actor="arkivarie")
