@@ -19,10 +19,12 @@ import csv
 import hashlib
 import html
 import io
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from diariekit.atomic import write_bytes_atomic
+from diariekit.clock import STOCKHOLM
 from diariekit.config import Config
 from diariekit.files.store import ContentStore
 
@@ -49,6 +51,13 @@ def _csv(items: list[dict[str, Any]]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+def _local(stamp: str | None) -> str:
+    """An ISO timestamp as Swedish local time to the minute (``2026-11-28 01:41``)."""
+    if not stamp:
+        return ""
+    return datetime.fromisoformat(stamp).astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+
 def _rows_html(items: list[dict[str, Any]]) -> str:
     out = []
     for i in items:
@@ -69,10 +78,10 @@ def _html(config: Config, org_id: str, batch: dict[str, Any],
         ("Myndighet (arkivbildare)", f"{org.name}" + (f", {org.org_number}" if org.org_number else "")),
         ("Gallringsomgång", batch["id"]),
         ("Gallringsdatum (urval t.o.m.)", batch["as_of"] or ""),
-        ("Godkänd av", f"{batch['approved_by'] or ''} {batch['approved_at'] or ''}".strip()),
+        ("Godkänd av", f"{batch['approved_by'] or ''} {_local(batch['approved_at'])}".strip()),
         ("Delegationsbeslut / referens", batch["approval_ref"] or ""),
         ("Metod", batch["method"] or "secure_delete"),
-        ("Verkställd av", f"{batch['executed_by'] or ''} {batch['executed_at'] or ''}".strip()),
+        ("Verkställd av", f"{batch['executed_by'] or ''} {_local(batch['executed_at'])}".strip()),
         ("Omfattning", f"{len(done)} handlingar, {sum(i['files'] for i in done)} filer, "
                        f"{sum(i['bytes'] for i in done)} byte"),
         ("Handlingarnas gallringsdatum", f"{dues[0]} – {dues[-1]}" if dues else "–"),
