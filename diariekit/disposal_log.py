@@ -75,7 +75,8 @@ def _html(config: Config, org_id: str, batch: dict[str, Any],
     dues = sorted(i["due"] for i in done if i["due"])
     e = html.escape
     head = [
-        ("Myndighet (arkivbildare)", f"{org.name}" + (f", {org.org_number}" if org.org_number else "")),
+        ("Myndighet (arkivbildare)",
+         org.name + (f", {org.org_number}" if org.org_number else "")),
         ("Gallringsomgång", batch["id"]),
         ("Gallringsdatum (urval t.o.m.)", batch["as_of"] or ""),
         ("Godkänd av", f"{batch['approved_by'] or ''} {_local(batch['approved_at'])}".strip()),
