@@ -99,7 +99,7 @@ def retention_recompute_cmd(
         print_json(res.to_dict())
         return
     verb = "would change" if dry_run else "changed"
-    console.print(f"{res.checked} documents checked, {len(res.changes)} {verb}")
+    console.print(f"{res.checked} documents checked, {res.changed} {verb}")
     if res.changes:
         table = Table("Handling", "Gallras tidigast (före → efter)", "Leverans (före → efter)",
                       "Regel")

@@ -195,12 +195,9 @@ def propose_batch(config: Config, *, as_of: date | None = None, org_id: str | No
         for d in compute_due_dates(conn, org_reg, on=when):
             if d.changed:
                 changed.append(d)
-                if len(changed) >= 500:
-                    store_due_dates(conn, changed)
-                    changed.clear()
             if d.due is not None and d.due <= when:
                 due.append(d)
-        store_due_dates(conn, changed)
+        store_due_dates(conn, changed)  # after the scan, not while its cursor is open
         ids = [d.document_id for d in due]
         excluded = {
             "held": set(holds_for(conn, org_reg, ids)),
@@ -478,6 +475,13 @@ def _destroy_chunk(conn: Connection, org_reg: str, b: Any, items: list[Any],
     append_events(conn, events)
 
 
+def _lock_batch(conn: Connection, batch_id: str) -> None:
+    """Serialise runs of one batch: a row lock on PostgreSQL (SQLite's write transaction
+    already holds the database's write lock)."""
+    conn.execute(sa.select(disposal_batch.c.id).where(disposal_batch.c.id == batch_id)
+                 .with_for_update())
+
+
 def _undecided(conn: Connection, batch_id: str, *, intent: bool) -> list[Any]:
     q = (sa.select(disposal_item).where(disposal_item.c.batch_id == batch_id,
                                         disposal_item.c.outcome.is_(None))
@@ -515,6 +519,7 @@ def run_batch(config: Config, batch_id: str, *, org_id: str | None = None,
                          short_text="Gallring påbörjad", payload={"batch_id": b.id})
     while True:
         with write_transaction(engine) as conn:
+            _lock_batch(conn, b.id)
             undecided = _undecided(conn, b.id, intent=False)
             intents = _undecided(conn, b.id, intent=True)
             if undecided or intents:
@@ -522,11 +527,16 @@ def run_batch(config: Config, batch_id: str, *, org_id: str | None = None,
         if not undecided and not intents:
             break
         with write_transaction(engine) as conn:
+            _lock_batch(conn, b.id)
             intents = _undecided(conn, b.id, intent=True)
             if intents:
                 _destroy_chunk(conn, org_reg, b, intents, store, fault, res, who)
     with write_transaction(engine) as conn:
+        _lock_batch(conn, b.id)
         b = conn.execute(sa.select(disposal_batch).where(disposal_batch.c.id == b.id)).one()
+        if b.status == "completed":  # another run of the same batch finished first
+            res.status, res.already_completed = "completed", True
+            return res
         items = batch_items(conn, b.id)
         res.outcomes.update(i["outcome"] for i in items)
         folder = log_dir or (config.path.parent / "gallringsprotokoll")

@@ -337,7 +337,7 @@ def _row_chunks(conn: Connection, q: sa.Select[Any],
         for chunk in _chunks(wanted):
             yield list(conn.execute(q.where(document.c.id.in_(chunk))))
         return
-    result = conn.execution_options(yield_per=_CHUNK).execute(q)
+    result = conn.execute(q.execution_options(yield_per=_CHUNK))
     for part in result.partitions(_CHUNK):
         yield list(part)
 
@@ -391,13 +391,20 @@ class RecomputeResult:
     on: date
     dry_run: bool
     checked: int = 0
+    changed: int = 0
     changes: list[DueDate] = field(default_factory=list)
     shown_limit: int = 1000
+
+    def count_change(self, d: DueDate) -> None:
+        """Count a change; keep the first :attr:`shown_limit` to show."""
+        self.changed += 1
+        if len(self.changes) < self.shown_limit:
+            self.changes.append(d)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "organisation": self.organisation, "on": self.on.isoformat(),
-            "dry_run": self.dry_run, "checked": self.checked, "changed": len(self.changes),
+            "dry_run": self.dry_run, "checked": self.checked, "changed": self.changed,
             "changes": [{**c.to_dict(), "old_retention_due": _iso(c.stored_due),
                          "old_delivery_due": _iso(c.stored_delivery_due)}
                         for c in self.changes[:self.shown_limit]],
@@ -420,36 +427,47 @@ def recompute_due_dates(config: Config, *, org_id: str | None = None, on: date |
             for d in compute_due_dates(conn, org_reg, on=when):
                 res.checked += 1
                 if d.changed:
-                    res.changes.append(d)
+                    res.count_change(d)
         return res
     with write_transaction(engine) as conn:
         org_reg = organisation_id(conn, org.id)
+        # Updates are applied after the scan, not while its cursor is open.
+        updates: list[dict[str, Any]] = []
         for d in compute_due_dates(conn, org_reg, on=when):
             res.checked += 1
             if d.changed:
-                res.changes.append(d)
-        for k in range(0, len(res.changes), _CHUNK):
-            store_due_dates(conn, res.changes[k:k + _CHUNK])
-        if res.changes:
+                res.count_change(d)
+                updates.append(_update_row(d))
+        _apply_updates(conn, updates)
+        if updates:
             append_event(conn, kind="retention_recomputed", actor=actor or current_actor(),
                          organisation_id=org_reg, event_date=when,
                          short_text=f"Gallrings- och leveransfrister omräknade för "
-                                    f"{len(res.changes)} handlingar",
-                         payload={"checked": res.checked, "changed": len(res.changes),
+                                    f"{len(updates)} handlingar",
+                         payload={"checked": res.checked, "changed": len(updates),
                                   "plan_version_ids": active_version_ids(conn, org_reg, when)})
     return res
 
 
+def _update_row(d: DueDate) -> dict[str, Any]:
+    return {"b_id": d.document_id, "retention_due": d.due, "delivery_due": d.delivery_due,
+            "due_basis": d.due_basis()}
+
+
+def _apply_updates(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    stmt = (sa.update(document).where(document.c.id == sa.bindparam("b_id"))
+            .values(retention_due=sa.bindparam("retention_due"),
+                    delivery_due=sa.bindparam("delivery_due"),
+                    due_basis=sa.bindparam("due_basis")))
+    for k in range(0, len(rows), _CHUNK):
+        conn.execute(stmt, list(rows[k:k + _CHUNK]))
+
+
 def store_due_dates(conn: Connection, dates: Sequence[DueDate]) -> None:
     """Write computed dates that differ from the stored ones (inside the caller's
-    transaction; the caller's event covers them)."""
-    rows = [{"b_id": d.document_id, "retention_due": d.due, "delivery_due": d.delivery_due,
-             "due_basis": d.due_basis()} for d in dates if d.changed]
-    if rows:
-        conn.execute(sa.update(document).where(document.c.id == sa.bindparam("b_id"))
-                     .values(retention_due=sa.bindparam("retention_due"),
-                             delivery_due=sa.bindparam("delivery_due"),
-                             due_basis=sa.bindparam("due_basis")), rows)
+    transaction, after any scan over documents has finished; the caller's event covers
+    them)."""
+    _apply_updates(conn, [_update_row(d) for d in dates if d.changed])
 
 
 # --------------------------------------------------------------------------- show / trigger
