@@ -106,6 +106,8 @@ def demo_cmd(
             "packages": [{"case": p.dnr, "path": str(p.path), "valid": v.valid}
                          for p, v in zip(report.build.packages if report.build else (),
                                          report.validations_of_packages, strict=False)],
+            "secrecy_marking": report.marking,
+            "secrecy_review": len(report.review),
             "hold": report.hold.to_dict() if report.hold else None,
             "disposal_proposal": report.proposal.to_dict() if report.proposal else None,
             "disposal": report.disposal.to_dict() if report.disposal else None,
@@ -144,8 +146,13 @@ def demo_cmd(
                           f"from {reg.source}; {warnings} file warnings (formats the plan "
                           "does not list, fonts not embedded): see `diariekit doc show`")
             failed = failed or not reg.committed
+        if report.marking is not None:
+            console.rule("[bold]6. Secrecy")
+            console.print(f"✓ marked {report.marking['ref']} secret under "
+                          f"{report.marking['provision']}; {len(report.review)} markings due "
+                          "for review within 90 days (diariekit secrecy review)")
         if report.build is not None:
-            console.rule("[bold]6. Close the remisser and deliver them as FGS packages")
+            console.rule("[bold]7. Close the remisser and deliver them as FGS packages")
             console.print(f"✓ closed {len(report.closed)} cases; built "
                           f"{len(report.build.packages)} packages (zip) in "
                           f"{report.folder / 'leveranser'}")
@@ -159,7 +166,7 @@ def demo_cmd(
                 console.print(f"  [yellow]{line}[/]")
             failed = failed or bool(bad)
         if report.proposal is not None:
-            console.rule("[bold]7. Disposal (gallring) of the 2022 recruitment cases")
+            console.rule("[bold]8. Disposal (gallring) of the 2022 recruitment cases")
             if report.hold:
                 console.print(f"✓ hold (gallringsstopp) on {report.hold.label}: "
                               f"{report.hold.reason}")
@@ -172,11 +179,12 @@ def demo_cmd(
                 console.print(f"[green]✓[/] approved and run: {d.outcomes.get('destroyed', 0)} "
                               f"documents disposed of, {d.files_removed} files removed; "
                               "register entries kept")
-                for path in d.log_files:
-                    console.print(f"  disposal log: {path}")
+                for log in d.log_files:
+                    console.print(f"  disposal log: {log}")
             failed = failed or report.disposal is None or report.disposal.status != "completed"
         console.print(f"\nDone. Try: [bold]cd {report.folder}[/] and then "
                       "[bold]diariekit case list[/], [bold]diariekit case show "
-                      "\"KS 2026/0001\"[/], [bold]diariekit plan list[/]")
+                      "\"KS 2026/0001\"[/], [bold]diariekit extract public --format csv[/], "
+                      "[bold]diariekit disposal list[/], [bold]diariekit plan list[/]")
     if failed:
         raise typer.Exit(1)

@@ -1,28 +1,32 @@
 """The demo (``diariekit demo``): a registry for Exempelby kommun, set up end to end.
 
-It runs the chain as far as it is built: init a registry with three organisations
-(kommunstyrelsen, socialnämnden, barn- och utbildningsnämnden), validate and import
-their sample plans, register a few hundred sample documents with real files (PDF/A, PDF,
-DOCX, TXT, XML, PNG, TIFF), close the remiss cases and deliver them as FGS transfer
-packages (zip), which it then validates. Then disposal (gallring): older recruitment
-cases from 2022 (migrated with their own numbers) whose "2 år efter ärendets avslut" has
-passed are proposed for disposal; one of them is under a hold (a pending access request);
-the batch is approved, run, and its disposal log (gallringsprotokoll) written.
+It runs the whole chain: init a registry with three organisations (kommunstyrelsen,
+socialnämnden, barn- och utbildningsnämnden), validate and import their sample plans,
+register a few hundred sample documents with real files (PDF/A, PDF, DOCX, TXT, XML, PNG,
+TIFF), close the remiss cases, mark one answer as secret (OSL 31:16), review the markings,
+and deliver the cases as FGS transfer packages (zip), which it then validates. Then disposal
+(gallring): older recruitment cases from 2022 (migrated with their own numbers) whose "2 år
+efter ärendets avslut" has passed are proposed for disposal; one of them is under a hold (a
+pending access request); the batch is approved, run, and its disposal log
+(gallringsprotokoll) written.
 """
 
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
-from diariekit.cases import close_case, list_cases
+from diariekit.cases import case_detail, close_case, list_cases
+from diariekit.clock import today
 from diariekit.config import Config, OrganisationConfig, SeriesConfig, load_config
 from diariekit.disposal import ProposeResult, RunResult, approve_batch, propose_batch, run_batch
 from diariekit.findings import Finding
 from diariekit.holds import Hold, add_hold
+from diariekit.markings import mark, review_markings
 from diariekit.packages.build import BuildResult, Selection, build_case_packages
 from diariekit.packages.schemas import SchemaSet, schema_dir
 from diariekit.packages.validate import ValidationReport, validate_package
@@ -94,6 +98,8 @@ class DemoReport:
     closed: list[str] = field(default_factory=list)
     build: BuildResult | None = None
     validations_of_packages: list[ValidationReport] = field(default_factory=list)
+    marking: dict[str, Any] | None = None
+    review: list[dict[str, Any]] = field(default_factory=list)
     old_registration: RegistrationReport | None = None
     hold: Hold | None = None
     proposal: ProposeResult | None = None
@@ -129,6 +135,12 @@ def run_demo(folder: Path) -> DemoReport:
             close_case(config, case["dnr"], org_id="ks", actor="registrator")
             report.closed.append(case["dnr"])
     if report.closed:
+        # A remiss answer holds a supplier's business details: mark it before delivery, so
+        # the package carries the marking as a structured restriction.
+        first = case_detail(config, report.closed[0], org_id="ks")["documents"][0]["ref"]
+        report.marking = mark(config, first, "31 kap. 16 § OSL", org_id="ks",
+                              reason="Leverantörens affärsförhållanden", actor="registrator")
+        report.review = review_markings(config, before=today() + timedelta(days=90))
         report.build = build_case_packages(
             config, org_id="ks", select=Selection(class_code="1.1.4"),
             out_dir=folder / "leveranser", fmt="zip", actor="arkivarie")
