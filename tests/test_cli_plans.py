@@ -169,5 +169,9 @@ def test_demo_runs_in_a_new_folder(tmp_path: Path, shared: Path) -> None:
     assert doc["folder"].endswith("diariekit-demo-2")
     assert doc["registration"]["registered"] == 368
     assert doc["packages"] and all(p["valid"] for p in doc["packages"])
+    assert doc["secrecy_marking"]["provision"] == "OSL 31:16"
+    assert doc["disposal_proposal"]["skipped"] == {"held": 1}
+    assert doc["disposal"]["outcomes"] == {"destroyed": 4}
+    assert doc["disposal"]["status"] == "completed"
     listing = run("plan", "list", "--json", cwd=folder).json()
     assert {r["organisation"] for r in listing} == {"ks", "sn", "bun"}
