@@ -165,7 +165,7 @@ def case_show_cmd(
                                    help="Include protected forms (staff only)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Show a case with its documents, files, secrecy markings and events.
+    """Show a case with its documents, files, secrecy markings, events and transfers.
 
     Examples:
 
@@ -191,6 +191,16 @@ def case_show_cmd(
     console.print(table)
     for e in data["events"]:
         console.print(f"  [dim]{e['date']}[/] {e['text']} [dim]({e['actor']})[/]")
+    for t in data.get("transfers", []):
+        answer = ""
+        if t["accepted_on"]:
+            answer = f", accepted {t['accepted_on']}"
+            if t["receipt_ref"]:
+                answer += f", receipt {t['receipt_ref']}"
+        elif t["status"] == "rejected":
+            answer = f", rejected {t['status_changed'] or ''}: {t['rejected_reason'] or ''}"
+        console.print(f"  transfer {t['submission_ref']}: package {t['package_id']}, "
+                      f"{t['status']}, built {t['built']}{answer}", markup=False)
 
 
 @case_app.command("close")

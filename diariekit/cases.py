@@ -117,7 +117,8 @@ def _iso(d: date | None) -> str | None:
 
 def case_detail(config: Config, ref: str, *, org_id: str | None = None,
                 protected: bool = False) -> dict[str, Any]:
-    """One case with its documents, files, markings and events.
+    """One case with its documents, files, markings, events and transfers (leveranser:
+    submission reference, package id, status, receipt and dates).
 
     Protected forms (counterparts and descriptions under secrecy, personnummer) are
     included only when ``protected`` is asked for.
@@ -146,6 +147,10 @@ def case_detail(config: Config, ref: str, *, org_id: str | None = None,
         out["events"] = [{"seq": e.seq, "date": e.event_date.isoformat(), "kind": e.kind,
                           "text": e.short_text, "actor": e.actor} for e in conn.execute(
             sa.select(event).where(event.c.case_id == c.id).order_by(event.c.seq))]
+        # the transfers (leveranser) the case is in, as diariekit.transfers reads them
+        from diariekit.transfers import case_transfers
+
+        out["transfers"] = case_transfers(conn, c.id)
         return out
 
 

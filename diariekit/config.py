@@ -37,6 +37,16 @@ Example::
     org = "ks"
     counterpart = "Länsstyrelsen*"
     record_type = "ks-1.1.4-01"
+
+    [jobs]                           # scheduled jobs (schemalagda jobb), all optional
+    report_dir = "job-reports"       # one JSON report per run
+    lock_dir = "job-locks"           # lock files (a local folder)
+
+    [jobs.package-due]
+    out = "leverans"                 # where packages are written
+    format = "zip"                   # dir, zip or tar
+    org = "ks"                       # default: every organisation
+    schedule = "30 2 * * *"          # for `diariekit job cron`
 """
 
 from __future__ import annotations
@@ -44,7 +54,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -64,6 +74,20 @@ ORG_KINDS = ("kommun", "region", "nämnd", "statlig_myndighet", "kommunalförbun
 _ORGNR = re.compile(r"^\d{6}-\d{4}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _SERIES = re.compile(r"^[A-ZÅÄÖ0-9][A-ZÅÄÖ0-9_-]*$")
+#: Scheduled jobs (schemalagda jobb) and the options each takes in ``[jobs.<name>]``, with
+#: their types. ``schedule`` (cron's five fields) and ``on_calendar`` (systemd) are for
+#: ``diariekit job cron``; ``out`` and ``schemas`` are paths relative to the config file.
+JOB_OPTIONS: Mapping[str, Mapping[str, type]] = MappingProxyType({
+    "package-due": MappingProxyType({"org": str, "out": str, "format": str, "profile": str,
+                                     "schemas": str, "actor": str, "schedule": str,
+                                     "on_calendar": str}),
+    "audit-verify": MappingProxyType({"schedule": str, "on_calendar": str}),
+    "secrecy-review": MappingProxyType({"org": str, "within_days": int, "schedule": str,
+                                        "on_calendar": str}),
+    "disposal-propose": MappingProxyType({"org": str, "actor": str, "schedule": str,
+                                          "on_calendar": str}),
+})
+_JOB_PATHS = frozenset({"out", "schemas"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +131,33 @@ class OrganisationConfig:
 
 
 @dataclass(frozen=True)
+class JobsConfig:
+    """The ``[jobs]`` section: where scheduled jobs write reports and keep their locks, and
+    each job's options (``[jobs.package-due]`` …). ``None`` folders mean the defaults
+    ``job-reports`` and ``job-locks`` beside the config file."""
+
+    report_dir: Path | None = None
+    lock_dir: Path | None = None
+    options: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+    def job_options(self, name: str) -> Mapping[str, Any]:
+        """The options configured for job ``name`` (empty when none)."""
+        return self.options.get(name, MappingProxyType({}))
+
+    def to_toml(self, base: Path) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.report_dir is not None:
+            out["report_dir"] = _relative_path(self.report_dir, base)
+        if self.lock_dir is not None:
+            out["lock_dir"] = _relative_path(self.lock_dir, base)
+        for name, opts in self.options.items():
+            out[name] = {k: (_relative_path(v, base) if isinstance(v, Path) else v)
+                         for k, v in opts.items()}
+        return out
+
+
+@dataclass(frozen=True)
 class Config:
     """A loaded ``diariekit.toml``; paths are absolute."""
 
@@ -119,6 +170,7 @@ class Config:
     classification_rules: tuple[Mapping[str, str], ...] = ()
     registration_column_map: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}))
+    jobs: JobsConfig = field(default_factory=JobsConfig)
 
     def organisation(self, org_id: str | None = None) -> OrganisationConfig:
         """The organisation ``org_id``, or the default / only one (``--org``)."""
@@ -151,6 +203,9 @@ class Config:
             out["registration"] = {"column_map": dict(self.registration_column_map)}
         if self.classification_rules:
             out["classification"] = [dict(r) for r in self.classification_rules]
+        jobs = self.jobs.to_toml(base)
+        if jobs:
+            out["jobs"] = jobs
         return out
 
 
@@ -298,6 +353,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         if not all(isinstance(v, str) for v in rule.values()):
             raise fail("rule values must be strings (patterns such as \"*.xml\")", where)
         rules.append(MappingProxyType(dict(rule)))
+    jobs = _parse_jobs(raw.get("jobs", {}), base, fail, {o.id for o in orgs})
     return Config(
         path=path,
         registry_url=resolve_registry_url(url, base),
@@ -307,7 +363,50 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         column_map=MappingProxyType(dict(column_map)),
         classification_rules=tuple(rules),
         registration_column_map=MappingProxyType(dict(reg_map)),
+        jobs=jobs,
     )
+
+
+def _parse_jobs(raw: Any, base: Path, fail: Callable[[str, str], ConfigError],
+                org_ids: set[str]) -> JobsConfig:
+    """The ``[jobs]`` section; unknown jobs or options are configuration errors."""
+    if not isinstance(raw, dict):
+        raise fail("[jobs] must be a table", "jobs")
+    folders: dict[str, Path | None] = {}
+    for key in ("report_dir", "lock_dir"):
+        value = raw.get(key)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise fail(f"{key} must be a folder path", f"jobs.{key}")
+        folders[key] = (base / value).resolve() if value else None
+    options: dict[str, Mapping[str, Any]] = {}
+    for name, table in raw.items():
+        if name in ("report_dir", "lock_dir"):
+            continue
+        known = JOB_OPTIONS.get(name)
+        if known is None:
+            raise fail(f"unknown job '{name}' (known: {', '.join(JOB_OPTIONS)}, and the keys "
+                       "report_dir, lock_dir)", f"jobs.{name}")
+        if not isinstance(table, dict):
+            raise fail("must be a table of options", f"jobs.{name}")
+        opts: dict[str, Any] = {}
+        for key, value in table.items():
+            kind = known.get(key)
+            if kind is None:
+                raise fail(f"unknown option '{key}' (known: {', '.join(known)})",
+                           f"jobs.{name}.{key}")
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise fail(f"must be {'a whole number' if kind is int else 'a string'}",
+                           f"jobs.{name}.{key}")
+            if key == "org" and value not in org_ids:
+                raise fail(f"organisation '{value}' is not configured", f"jobs.{name}.org")
+            if key == "format" and value not in ("dir", "zip", "tar"):
+                raise fail("format must be dir, zip or tar", f"jobs.{name}.format")
+            if key == "schedule" and len(str(value).split()) != 5:
+                raise fail("schedule takes cron's five fields, e.g. \"30 2 * * *\"",
+                           f"jobs.{name}.schedule")
+            opts[key] = (base / str(value)).resolve() if key in _JOB_PATHS else value
+        options[name] = MappingProxyType(opts)
+    return JobsConfig(folders["report_dir"], folders["lock_dir"], MappingProxyType(options))
 
 
 def write_config(config: Config) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli import Result, run
-from registration.conftest import HEAD, make_registry
+from registries import HEAD, make_registry
 
 from diariekit.registry.engine import sqlite_url_for_path
 
