@@ -61,8 +61,6 @@ from diariekit.registry.schema import (
     plan,
     plan_version,
     record_type,
-    transfer,
-    transfer_item,
 )
 from diariekit.registry.session import open_registry
 from diariekit.retention_dates import (
@@ -71,6 +69,7 @@ from diariekit.retention_dates import (
     compute_due_dates,
     store_due_dates,
 )
+from diariekit.transfers import documents_in_transfers
 
 __all__ = ["OPEN_STATUSES", "ProposeResult", "RunResult", "approve_batch", "batch_detail",
            "list_batches", "propose_batch", "run_batch"]
@@ -128,17 +127,7 @@ class RunResult:
 
 def _pending_transfer(conn: Connection, ids: list[str]) -> set[str]:
     """Documents (of ``ids``) in a transfer the archive has not accepted or rejected."""
-    out: set[str] = set()
-    for k in range(0, len(ids), 500):
-        chunk = ids[k:k + 500]
-        q = (sa.select(document.c.id).select_from(document)
-             .join(transfer_item, sa.or_(transfer_item.c.document_id == document.c.id,
-                                         sa.and_(transfer_item.c.document_id.is_(None),
-                                                 transfer_item.c.case_id == document.c.case_id)))
-             .join(transfer, transfer.c.id == transfer_item.c.transfer_id)
-             .where(document.c.id.in_(chunk), transfer.c.status.in_(PENDING_TRANSFER)))
-        out.update(str(i) for i in conn.execute(q).scalars())
-    return out
+    return {doc for doc, _ in documents_in_transfers(conn, ids, PENDING_TRANSFER)}
 
 
 def _in_open_batch(conn: Connection, ids: list[str], but: str | None = None) -> set[str]:

@@ -71,10 +71,9 @@ from diariekit.registry.schema import (
     event,
     plan_version,
     record_type,
-    transfer,
-    transfer_item,
 )
 from diariekit.registry.session import open_registry
+from diariekit.transfers import accepted_on
 
 __all__ = [
     "CLOSED_CASE_STATUSES",
@@ -180,22 +179,7 @@ def _facts(conn: Connection, rows: Sequence[Any]) -> _Facts:
             d = _doc_date(c)
             if d > facts.last_entry.get(c.case_id, date.min):
                 facts.last_entry[c.case_id] = d
-    for chunk in _chunks(doc_ids):
-        # Acceptance of a transfer holding the document, or its case.
-        q = (sa.select(document.c.id, transfer.c.responsibility_transferred_at,
-                       transfer.c.status_changed_at)
-             .select_from(document)
-             .join(transfer_item, sa.or_(transfer_item.c.document_id == document.c.id,
-                                         sa.and_(transfer_item.c.document_id.is_(None),
-                                                 transfer_item.c.case_id == document.c.case_id)))
-             .join(transfer, transfer.c.id == transfer_item.c.transfer_id)
-             .where(document.c.id.in_(chunk), transfer.c.status == "accepted"))
-        for t in conn.execute(q):
-            moment = t.responsibility_transferred_at or t.status_changed_at
-            if moment is not None:
-                d = legal_date(moment)
-                if d < facts.accepted.get(t.id, date.max):
-                    facts.accepted[t.id] = d
+    facts.accepted = accepted_on(conn, doc_ids)
     targets = doc_ids + case_ids
     kinds = sorted(set(RECORDED_TRIGGERS.values()))
     for chunk in _chunks(targets):

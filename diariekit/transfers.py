@@ -25,7 +25,7 @@ they are (local copies are disposed of through a disposal batch, which asks
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -42,6 +42,7 @@ from diariekit.registry.engine import connect, write_transaction
 from diariekit.registry.schema import (
     TRANSFER_STATUSES,
     case_,
+    document,
     event,
     organisation,
     transfer,
@@ -244,27 +245,40 @@ def case_transfers(conn: Connection, case_id: str) -> list[dict[str, Any]]:
     return out
 
 
+def documents_in_transfers(conn: Connection, document_ids: Iterable[str],
+                           statuses: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """(document id, transfer row) for each of ``document_ids`` in a transfer whose status is
+    one of ``statuses``: listed itself, or through its case."""
+    ids = list(dict.fromkeys(document_ids))
+    wanted = list(statuses)
+    for k in range(0, len(ids), _BATCH):
+        q = (sa.select(document.c.id.label("document_id"), transfer)
+             .select_from(document)
+             .join(transfer_item, sa.or_(transfer_item.c.document_id == document.c.id,
+                                         sa.and_(transfer_item.c.document_id.is_(None),
+                                                 transfer_item.c.case_id == document.c.case_id)))
+             .join(transfer, transfer.c.id == transfer_item.c.transfer_id)
+             .where(document.c.id.in_(ids[k:k + _BATCH]), transfer.c.status.in_(wanted)))
+        for r in conn.execute(q):
+            yield str(r.document_id), r
+
+
 def accepted_on(conn: Connection, document_ids: Iterable[str]) -> dict[str, date]:
-    """For each document in an accepted transfer, the legal date (Europe/Stockholm) the
-    archive accepted it: the day "gallras efter leverans" counts from.
+    """For each document in an accepted transfer (itself or through its case), the legal
+    date (Europe/Stockholm) the archive accepted it: the day "gallras efter leverans" counts
+    from.
 
     Documents in no accepted transfer are left out. A document in several accepted
     transfers gets the earliest date.
     """
-    ids = list(dict.fromkeys(document_ids))
     out: dict[str, date] = {}
-    for k in range(0, len(ids), _BATCH):
-        rows = conn.execute(
-            sa.select(transfer_item.c.document_id, transfer.c.responsibility_transferred_at)
-            .join(transfer, transfer.c.id == transfer_item.c.transfer_id)
-            .where(transfer.c.status == "accepted",
-                   transfer.c.responsibility_transferred_at.is_not(None),
-                   transfer_item.c.document_id.in_(ids[k:k + _BATCH]))).all()
-        for r in rows:
-            day = legal_date(r.responsibility_transferred_at)
-            doc = str(r.document_id)
-            if doc not in out or day < out[doc]:
-                out[doc] = day
+    for doc, t in documents_in_transfers(conn, document_ids, ("accepted",)):
+        moment = t.responsibility_transferred_at or t.status_changed_at
+        if moment is None:
+            continue
+        day = legal_date(moment)
+        if doc not in out or day < out[doc]:
+            out[doc] = day
     return out
 
 
