@@ -4,8 +4,10 @@ exit code and command group."""
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
+from diariekit.config import parse_config
 from diariekit.errors import ExitCode
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,3 +31,22 @@ def test_readme_lists_every_exit_code() -> None:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     for code in ExitCode:
         assert re.search(rf"^\| {int(code)} \|", text, re.M), code
+
+
+def test_readme_config_example_loads(tmp_path: Path) -> None:
+    """The diariekit.toml shown in the README is a config diariekit accepts as it stands."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Configuration: `diariekit.toml`", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    config = parse_config(tomllib.loads(example), tmp_path / "diariekit.toml")
+    assert config.organisation().id == "ks"
+    assert config.jobs.options["package-due"]["format"] == "zip"
+
+
+def test_readme_shows_every_command_group() -> None:
+    from diariekit.commands.main import app
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    names = [g.name for g in app.registered_groups] + [c.name for c in app.registered_commands]
+    missing = [n for n in names if n and f"diariekit {n}" not in text]
+    assert not missing, missing
