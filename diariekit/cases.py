@@ -27,7 +27,6 @@ from diariekit.registry.schema import (
     event,
     file,
     record_type,
-    secrecy_marking,
     series,
 )
 from diariekit.registry.session import open_registry
@@ -155,10 +154,9 @@ def case_detail(config: Config, ref: str, *, org_id: str | None = None,
 
 
 def _document_view(conn: Connection, d: Any, protected: bool) -> dict[str, Any]:
-    markings = [m.provision for m in conn.execute(
-        sa.select(secrecy_marking.c.provision).where(
-            secrecy_marking.c.target == "document", secrecy_marking.c.target_id == d.id,
-            secrecy_marking.c.revoked_at.is_(None)))]
+    # The markings in effect: an explicit marking supersedes the record type's default.
+    from diariekit.markings import effective_markings  # noqa: PLC0415 (markings uses cases)
+    markings = sorted({m.provision for m in effective_markings(conn, [d.id]).get(d.id, [])})
     view: dict[str, Any] = {
         "ref": d.ref, "seq": d.seq, "direction": d.direction, "status": d.status,
         "record_type": d.row_ref, "record_type_name": d.rt_name,
@@ -167,6 +165,7 @@ def _document_view(conn: Connection, d: Any, protected: bool) -> dict[str, Any]:
         "date_drawn_up": _iso(d.date_drawn_up), "date_dispatched": _iso(d.date_dispatched),
         "registered_at": d.registered_at.isoformat(), "registered_by": d.registered_by,
         "external_id": d.external_id, "secrecy": markings,
+        "retention_due": _iso(d.retention_due), "delivery_due": _iso(d.delivery_due),
         "files": [{"filename": f.filename, "sha256": f.sha256, "size": f.size,
                    "mime": f.mime, "puid": f.pronom_puid, "variant": f.variant,
                    "pdf": f.pdf_checks} for f in conn.execute(
@@ -219,6 +218,9 @@ def close_case(config: Config, ref: str, *, org_id: str | None = None,
         status = CLOSING_STATUS[kind]
         conn.execute(sa.update(case_).where(case_.c.id == c.id).values(
             status=status, closed_at=when, closing_kind=kind))
+        # Closing starts the clocks of rules such as "2 år efter ärendets avslut".
+        from diariekit.retention_dates import refresh_case_dates  # noqa: PLC0415 (cycle)
+        refresh_case_dates(conn, c.organisation_id, c.id)
         append_event(conn, kind="status_changed", actor=actor or current_actor(),
                      organisation_id=c.organisation_id, case_id=c.id, event_date=when,
                      short_text=f"Ärende {c.dnr} avslutat ({kind})",

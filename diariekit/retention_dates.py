@@ -454,6 +454,16 @@ def store_due_dates(conn: Connection, dates: Sequence[DueDate]) -> None:
     _apply_updates(conn, [_update_row(d) for d in dates if d.changed])
 
 
+def refresh_case_dates(conn: Connection, org_reg_id: str, case_id: str) -> int:
+    """Re-compute and store the dates of one case's documents (after it is closed, or a
+    trigger is recorded), inside the caller's transaction; return how many changed."""
+    ids = [str(i) for i in conn.execute(
+        sa.select(document.c.id).where(document.c.case_id == case_id)).scalars()]
+    dates = list(compute_due_dates(conn, org_reg_id, on=today(), document_ids=ids))
+    store_due_dates(conn, dates)
+    return sum(d.changed for d in dates)
+
+
 # --------------------------------------------------------------------------- show / trigger
 
 
@@ -522,4 +532,6 @@ def record_trigger(config: Config, ref: str, trigger: str, on: date, *,
                      document_id=obj_id if kind == "document" else None, event_date=on,
                      short_text=f"{text} ({canonical})", detail=note,
                      payload={"trigger": trig.value, "date": on.isoformat()})
+        if case_id is not None:
+            refresh_case_dates(conn, org_reg, case_id)
     return {"ref": canonical, "trigger": trig.value, "date": on.isoformat()}
