@@ -8,7 +8,6 @@ are never followed: they are recorded as findings and left out of :meth:`entries
 from __future__ import annotations
 
 import os
-import posixpath
 import stat
 import tarfile
 import zipfile
@@ -25,7 +24,7 @@ LINK = "DK-LINK"
 DUPLICATE = "DK-DUPLICATE-MEMBER"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Member:
     name: str  # path relative to the package root, posix
     raw: str  # name in the archive / path on disk
@@ -36,6 +35,8 @@ class PackageReader(ABC):
     """Read-only view of one package; ``findings`` holds structural problems of the container."""
 
     kind: str = ""
+    #: True when :meth:`open` may be called from several threads at once.
+    concurrent: bool = False
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -44,23 +45,38 @@ class PackageReader(ABC):
         self._members: dict[str, _Member] = {}
         self._dirs: set[str] = set()
         self._links: set[str] = set()
+        self._entries: list[str] | None = None
+        self._all_dirs: frozenset[str] | None = None
 
     def entries(self) -> list[str]:
-        """Regular files of the package, relative to its root folder, sorted."""
-        return sorted(self._members)
+        """Regular files of the package, relative to its root folder, sorted.
 
-    def dirs(self) -> set[str]:
+        The list is computed once and shared: do not modify it.
+        """
+        if self._entries is None:
+            self._entries = sorted(self._members)
+        return self._entries
+
+    def dirs(self) -> frozenset[str]:
         """Folders of the package (explicit entries and parents of files), relative to root."""
-        out = set(self._dirs)
-        for name in self._members:
-            parent = posixpath.dirname(name)
-            while parent:
-                out.add(parent)
-                parent = posixpath.dirname(parent)
-        return out
+        if self._all_dirs is None:
+            out = set(self._dirs)
+            for name in self._members:
+                parent = name.rpartition("/")[0]
+                while parent and parent not in out:
+                    out.add(parent)
+                    parent = parent.rpartition("/")[0]
+            self._all_dirs = frozenset(out)
+        return self._all_dirs
 
     def exists(self, member: str) -> bool:
         return member in self._members
+
+    def canonical(self, member: str) -> str:
+        """The package's own string for ``member`` (shared, so that sets and dicts keyed by
+        member names do not hold a copy of each name)."""
+        m = self._members.get(member)
+        return m.name if m is not None else member
 
     def size(self, member: str) -> int:
         return self._members[member].size
@@ -162,6 +178,7 @@ class FolderReader(PackageReader):
     """A package as a folder on disk (links are reported, never followed)."""
 
     kind = "folder"
+    concurrent = True
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
@@ -173,38 +190,40 @@ class FolderReader(PackageReader):
                     p.is_file() for p in root.iterdir()):
                 root = subs[0]
         self.base = root
+        self._base = str(root)
         self.root_name = root.resolve().name
         self._walk()
 
     def _walk(self) -> None:
-        for dirpath, dirnames, filenames in os.walk(self.base, followlinks=False):
-            rel_dir = Path(dirpath).relative_to(self.base).as_posix()
-            rel_dir = "" if rel_dir == "." else rel_dir
-            for d in list(dirnames):
-                full = Path(dirpath) / d
-                rel = posixpath.join(rel_dir, d)
-                if full.is_symlink():
-                    dirnames.remove(d)
-                    self._links.add(rel)
-                    self._unsafe(LINK, rel, "symbolic link")
-                else:
-                    self._dirs.add(rel)
-            for f in filenames:
-                full = Path(dirpath) / f
-                rel = posixpath.join(rel_dir, f)
-                st = full.lstat()
-                if stat.S_ISLNK(st.st_mode):
-                    self._links.add(rel)
-                    self._unsafe(LINK, rel, "symbolic link")
-                elif not stat.S_ISREG(st.st_mode):
-                    self._unsafe(UNSAFE, rel, "not a regular file")
-                elif "\\" in f:
-                    self._unsafe(UNSAFE, rel, "backslash in name")
-                else:
-                    self._members[rel] = _Member(rel, str(full), st.st_size)
+        # os.scandir gives each entry's type without a stat call, and lstat() on a DirEntry
+        # is cached: one system call per file instead of several Path objects and stats.
+        stack: list[tuple[str, str]] = [(str(self.base), "")]
+        while stack:
+            dirpath, rel_dir = stack.pop()
+            subdirs: list[tuple[str, str]] = []
+            with os.scandir(dirpath) as it:  # one entry at a time: no list of DirEntry
+                for entry in it:
+                    rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+                    mode = entry.stat(follow_symlinks=False).st_mode
+                    if stat.S_ISDIR(mode):
+                        self._dirs.add(rel)
+                        subdirs.append((entry.path, rel))
+                    elif stat.S_ISLNK(mode):
+                        self._links.add(rel)
+                        self._unsafe(LINK, rel, "symbolic link")
+                    elif not stat.S_ISREG(mode):
+                        self._unsafe(UNSAFE, rel, "not a regular file")
+                    elif "\\" in entry.name:
+                        self._unsafe(UNSAFE, rel, "backslash in name")
+                    else:
+                        # ``raw`` is the name itself (one string per file); open() joins
+                        # the base folder
+                        self._members[rel] = _Member(rel, rel,
+                                                     entry.stat(follow_symlinks=False).st_size)
+            stack.extend(sorted(subdirs, reverse=True))
 
     def open(self, member: str) -> IO[bytes]:
-        return open(self._members[member].raw, "rb")  # noqa: SIM115
+        return open(os.path.join(self._base, self._members[member].raw), "rb")  # noqa: SIM115
 
 
 class ZipReader(PackageReader):

@@ -12,6 +12,17 @@ zip or tar; see :mod:`diariekit.packages.reader`) and checked for
 * XML Schema validity of METS, PREMIS and ERMS files, when the schemas are installed;
 * unsafe content: DTDs/entity declarations (XXE) in any XML file, links, zip-slip members.
 
+Memory and speed (issue 4: "memory stays flat however many files"): no parsed tree is
+cached. METS files are streamed (``iterparse``): each fileSec ``file`` is checked when it
+ends and, unless it has a finding, only its references are kept and the element is cleared
+(:class:`_MetsScan`); PREMIS objects, ERMS appendices and any other XML are streamed the same
+way (:class:`_ContentScan`). Findings and their XPaths are exactly those of a whole-tree
+check: elements with findings stay whole, cleared ones stay as empty placeholders. The whole
+tree of one file is built only for XML Schema validation (lxml needs it) and dropped right
+after. Fixity reads use large buffers in worker threads; for a folder, SHA-256 of every
+member starts before the METS files are parsed (:class:`_Prefetch`), so reading and hashing
+overlap with the parsing.
+
 Codes that are not requirement IDs of the profiles start with ``DK-`` or name the schema:
 
 ==================== ======== ==========================================================
@@ -40,15 +51,19 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import sys
 import tarfile
+import threading
 import unicodedata
 import zipfile
 import zlib
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -80,6 +95,11 @@ SIP_PROFILES = {
     "https://earksip.dilcis.eu/profile/E-ARK-SIP-v2-2-0.xml",
 }
 CHUNK = 1 << 20
+# Fixity reads: large buffers (hashlib releases the GIL while it hashes them), and small
+# files handed to the worker threads in batches, so that thread hand-over costs little.
+READ_BUFFER = 4 << 20
+BATCH_FILES = 256
+BATCH_BYTES = 32 << 20
 # What reading one member of a damaged archive can raise (bad CRC, truncation, encryption).
 _READ_ERRORS = (OSError, EOFError, RuntimeError, zipfile.BadZipFile, tarfile.TarError,
                 zlib.error)
@@ -324,6 +344,21 @@ def xpath_of(el: etree._Element, attr: str | None = None) -> str:
     return path
 
 
+class _LazyXPath:
+    """:func:`xpath_of` computed when first needed (most references have no finding)."""
+
+    __slots__ = ("attr", "el", "value")
+
+    def __init__(self, el: etree._Element, attr: str | None = None) -> None:
+        self.el, self.attr = el, attr
+        self.value: str | None = None
+
+    def __str__(self) -> str:
+        if self.value is None:
+            self.value = xpath_of(self.el, self.attr)
+        return self.value
+
+
 def _m(name: str) -> str:
     return "{" + M + "}" + name
 
@@ -333,17 +368,17 @@ def _children(el: etree._Element, name: str) -> list[etree._Element]:
 
 
 class _Hash(Protocol):
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes | memoryview, /) -> None: ...
     def hexdigest(self) -> str: ...
 
 
 class _ZlibSum:
     """CRC32 / Adler-32 with the hashlib interface."""
 
-    def __init__(self, fn: Callable[[bytes, int], int], start: int) -> None:
+    def __init__(self, fn: Callable[[bytes | memoryview, int], int], start: int) -> None:
         self.fn, self.value = fn, start
 
-    def update(self, data: bytes, /) -> None:
+    def update(self, data: bytes | memoryview, /) -> None:
         self.value = self.fn(data, self.value)
 
     def hexdigest(self) -> str:
@@ -361,7 +396,7 @@ def _new_hash(algorithm: str) -> _Hash | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Ref:
     """A reference from a METS file to a package member, with what it claims."""
 
@@ -379,13 +414,23 @@ class _Ref:
 _Job = tuple[str, list[_Ref], dict[str, _Hash]]
 
 
+# What a streamed fileSec ``file`` left for the fileSec check: its references and the members
+# they name (its subtree is cleared), or the element itself, kept whole and checked again in
+# place (it has findings, or no ID to anchor their XPaths).
+_Buffered: TypeAlias = "_Ref | str | etree._Element"
+
+
 @dataclass
 class _Doc:
     member: str
     base: str
     root: etree._Element
-    tree: etree._ElementTree
     kind: str  # "root" or "rep"
+    # filled while streaming (see _MetsScan)
+    ids: dict[str, str] = field(default_factory=dict)  # ID -> local name of its element
+    id_log: list[tuple[bool, str, str | etree._Element]] = field(default_factory=list)
+    idrefs: list[tuple[str, str, str | etree._Element]] = field(default_factory=list)
+    files: dict[etree._Element, list[_Buffered]] = field(default_factory=dict)
 
 
 # Requirement IDs per metadata section: (section, mdRef, LOCTYPE, xlink:type, href, MDTYPE,
@@ -406,6 +451,7 @@ _MD_IDS: dict[str, dict[str, str]] = {
 }
 
 
+_SIP_PREFIX = "{" + SIP + "}"
 _SIP_FILE_ATTRIBUTES = frozenset(
     {"FILEFORMATNAME", "FILEFORMATVERSION", "FORMATREGISTRY", "FORMATREGISTRYKEY"})
 _IDREF_TARGETS: dict[str, frozenset[str]] = {
@@ -413,6 +459,331 @@ _IDREF_TARGETS: dict[str, frozenset[str]] = {
     "DMDID": frozenset({"dmdSec"}),
     "FILEID": frozenset({"file", "fileGrp"}),
 }
+
+_FILE = "{" + M + "}file"
+_FILEGRP = "{" + M + "}fileGrp"
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _anchored(el: etree._Element) -> bool:
+    """True when :func:`xpath_of` of ``el`` and of its descendants stops at ``el``'s own ID,
+    so it does not depend on siblings that a streaming parse has not seen yet."""
+    ident = el.get("ID")
+    return bool(ident) and "'" not in ident
+
+
+class _Sniff:
+    """A read-only stream that notes whether a DOCTYPE or ENTITY declaration passes by."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+        self.tail = b""
+        self.declares = False
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fh.read(n if n is not None and n >= 0 else CHUNK)
+        if data and not self.declares:
+            probe = self.tail + data
+            if b"<!ENTITY" in probe or b"<!DOCTYPE" in probe:
+                self.declares = True
+            self.tail = probe[-8:]
+        return data
+
+    def drain(self) -> None:
+        while self.read(CHUNK):
+            pass
+
+
+class _MetsScan:
+    """Streaming pass over one METS file (iterparse events).
+
+    The ID bookkeeping of :meth:`_Validator.check_ids` is done here in document order, and
+    each ``file`` of a ``fileGrp`` is checked when it ends; unless that gave a finding (or
+    the file has no ID to anchor XPaths), only its references are kept and the element is
+    cleared, so the tree held in memory is the METS without its file list.
+    """
+
+    def __init__(self, v: _Validator, doc: _Doc) -> None:
+        self.v = v
+        self.doc = doc
+        self.outer: etree._Element | None = None
+
+    def __call__(self, event: str, el: etree._Element) -> None:
+        if event == "start":
+            if self.outer is not None:
+                return  # inside a fileSec file: handled when it ends
+            parent = el.getparent()
+            if el.tag == _FILE and parent is not None and parent.tag == _FILEGRP:
+                self.outer = el
+                return
+            self.record_ids(el, live=True)
+        elif el is self.outer:
+            self.outer = None
+            self.file_done(el)
+
+    def record_ids(self, el: etree._Element, *, live: bool) -> None:
+        """Note ``el``'s ID (a duplicate?) and its ID references, in document order.
+
+        ``live`` keeps the element to compute XPaths at the end (it stays in the tree);
+        otherwise they are computed now (the element is about to be cleared).
+        """
+        doc = self.doc
+        ident = el.get("ID")
+        if ident is not None:
+            dup = ident in doc.ids
+            if dup or ident in self.v.ids:
+                doc.id_log.append((dup, ident, el if live else xpath_of(el, "ID")))
+            doc.ids[ident] = _local(el.tag)
+        for attr in _IDREF_TARGETS:
+            value = el.get(attr)
+            if value:
+                for token in value.split():
+                    doc.idrefs.append((attr, token, el if live else xpath_of(el, attr)))
+
+    def file_done(self, el: etree._Element) -> None:
+        anchored = _anchored(el)
+        for sub in el.iter():
+            if isinstance(sub.tag, str):
+                self.record_ids(sub, live=not anchored)
+        findings, refs, referenced = self.v.capture(lambda: self.v.check_file(self.doc, el))
+        group = el.getparent()
+        assert group is not None
+        slot = self.doc.files.setdefault(group, [])
+        if anchored and not findings and next(el.iter(_FILEGRP), None) is None:
+            slot.extend(refs)
+            slot.extend(referenced)
+            el.clear()  # an empty placeholder keeps sibling positions for XPaths
+        else:
+            slot.append(el)
+
+
+_P = "{" + PREMIS + "}"
+_PREMIS_OBJECT = _P + "object"
+_ERMS_APPENDIX = "{" + ERMS + "}appendix"
+_ALGO_ALIASES = {"SHA256": "SHA-256", "SHA512": "SHA-512", "SHA1": "SHA-1"}
+
+
+def _premis_mismatches(obj: etree._Element, scope: str, declared: dict[tuple[str, str], str]
+                       ) -> Iterator[tuple[str, str, etree._Element]]:
+    """(file, algorithm, fixity element) of each fixity of a PREMIS object whose digest
+    differs from the METS CHECKSUM declared for the same file."""
+    value = obj.findtext(f"{_P}objectIdentifier/{_P}objectIdentifierValue") or ""
+    target = posixpath.normpath(posixpath.join(scope, value.strip())) if value else ""
+    for fx in obj.iter(f"{_P}fixity"):
+        algo = (fx.findtext(f"{_P}messageDigestAlgorithm") or "").strip().upper()
+        digest = (fx.findtext(f"{_P}messageDigest") or "").strip().lower()
+        algo = _ALGO_ALIASES.get(algo, algo)
+        want = declared.get((target, algo))
+        if want is not None and digest and digest != want.lower():
+            yield target, algo, fx
+
+
+# Elements cleared when they end (besides the units): those that come once per file or per
+# record, so that what stays in memory does not grow with the number of files.
+_PREMIS_CLEAR = (_PREMIS_OBJECT,) + tuple(_P + t for t in (
+    "event", "agent", "rights", "linkingObjectIdentifier", "linkingEventIdentifier",
+    "linkingAgentIdentifier", "linkingRightsStatementIdentifier"))
+_ERMS_CLEAR = (_ERMS_APPENDIX,) + tuple("{" + ERMS + "}" + t for t in (
+    "record", "aggregation", "agent", "relation"))
+
+
+class _ContentScan:
+    """Streaming pass over a package XML file that is not a METS file.
+
+    The root's namespace is read first (the opening of the file). In PREMIS each
+    ``object``, in ERMS each ``appendix`` (a "unit") is checked when it ends, with the units
+    nested in it. Then it is cleared, and so are ERMS records and aggregations, unless they
+    hold a unit with a finding: such a unit and its ancestors stay whole, and cleared
+    elements stay as empty placeholders, so the XPaths of findings come out as on the whole
+    tree. In any other XML file every element is dropped when it ends.
+    """
+
+    def __init__(self, v: _Validator, member: str,
+                 declared: Callable[[], dict[tuple[str, str], str]]) -> None:
+        self.v = v
+        self.member = member
+        self.namespace = _root_namespace(v.r, member)
+        self.unit = {PREMIS: _PREMIS_OBJECT, ERMS: _ERMS_APPENDIX}.get(self.namespace or "")
+        self._declared_fn = declared
+        self._declared: dict[tuple[str, str], str] | None = None
+        # PREMIS lives in <scope>/metadata/preservation/; identifiers are relative to <scope>
+        self.scope = member.split("metadata/preservation/")[0].rstrip("/")
+        self.base = posixpath.dirname(member)
+        self.premis_hits: list[tuple[str, str, etree._Element]] = []
+        self.missing: list[tuple[etree._Element, str]] = []  # ERMS appendix, its target
+        self._dirty: set[etree._Element] = set()
+        if self.unit is None:
+            self.root = v.stream(member, _drop, events=("end",))
+        else:
+            tags = _PREMIS_CLEAR if self.unit == _PREMIS_OBJECT else _ERMS_CLEAR
+            self.root = v.stream(member, self, events=("end",), tag=tags)
+        if self.root is not None:
+            self.namespace = etree.QName(self.root).namespace or ""
+            if self.unit is not None and self.namespace not in (PREMIS, ERMS):
+                self.premis_hits, self.missing = [], []  # pragma: no cover - sniffed wrong
+
+    def __call__(self, event: str, el: etree._Element) -> None:
+        if el.tag == self.unit:
+            if next(el.iterancestors(self.unit), None) is not None:
+                return  # checked with the outermost unit
+            self._check_unit(el)
+        elif next(el.iterancestors(self.unit), None) is not None:
+            return  # inside a unit: cleared with it
+        if el not in self._dirty and el.getparent() is not None:
+            el.clear()
+
+    def _check_unit(self, unit: etree._Element) -> None:
+        """Check a unit and the units nested in it, in document order (as ``iter``)."""
+        for el in unit.iter(self.unit):
+            hit = False
+            if self.unit == _PREMIS_OBJECT:
+                if self._declared is None:
+                    self._declared = self._declared_fn()
+                for found in _premis_mismatches(el, self.scope, self._declared):
+                    self.premis_hits.append(found)
+                    hit = True
+            else:
+                path = el.get("path")
+                if path:
+                    target = posixpath.normpath(posixpath.join(self.base, unquote(path)))
+                    if not self.v.r.exists(target):
+                        self.missing.append((el, target))
+                        hit = True
+            if hit:
+                node: etree._Element | None = el
+                while node is not None and node not in self._dirty:
+                    self._dirty.add(node)
+                    node = node.getparent()
+
+
+def _drop(event: str, el: etree._Element) -> None:
+    """Forget an element of an XML file that needs no checks beyond parsing."""
+    el.clear()
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
+
+
+def _root_namespace(reader: PackageReader, member: str) -> str | None:
+    """The namespace of an XML file's root element, from its opening; None if unknown."""
+    try:
+        with reader.open(member) as fh:
+            for _event, el in etree.iterparse(_Sniff(fh), events=("start",),
+                                              resolve_entities=False, no_network=True,
+                                              load_dtd=False, remove_comments=False,
+                                              huge_tree=True):
+                return etree.QName(el).namespace or ""
+    except (*_READ_ERRORS, etree.XMLSyntaxError):
+        return None
+    return None
+
+
+_LOCAL = threading.local()
+
+
+def _read_through(reader: PackageReader, member: str, hashes: Iterable[_Hash]) -> int:
+    """Read one member once, in large buffers, through ``hashes``; return its size.
+
+    Raises what reading a damaged member raises (see ``_READ_ERRORS``).
+    """
+    buf: bytearray | None = getattr(_LOCAL, "buf", None)
+    if buf is None:
+        buf = _LOCAL.buf = bytearray(READ_BUFFER)
+    updates = [h.update for h in hashes]
+    n = 0
+    with reader.open(member) as fh, memoryview(buf) as view:
+        while count := fh.readinto(buf):  # type: ignore[attr-defined]
+            n += count
+            chunk = view[:count]
+            for update in updates:
+                update(chunk)
+            chunk.release()
+    return n
+
+
+class _Digest:
+    """A finished digest with the hashlib interface (from :class:`_Prefetch`)."""
+
+    def __init__(self, hexdigest: str) -> None:
+        self._hex = hexdigest
+
+    def update(self, data: bytes | memoryview, /) -> None:  # pragma: no cover - never fed
+        raise TypeError("finished digest")
+
+    def hexdigest(self) -> str:
+        return self._hex
+
+
+class _Prefetch:
+    """SHA-256 of every member of a folder package, in worker threads, started before the
+    METS files are parsed, so that reading and hashing overlap with the parsing. The fixity
+    check takes these results for members whose METS checksum is SHA-256 (nearly all) and
+    reads only the others; a member that could not be read is read again there, so its
+    error is reported as before. Keeps (digest, size) per member, nothing else.
+    """
+
+    def __init__(self, reader: PackageReader) -> None:
+        self.reader = reader
+        self.members = reader.entries()  # sorted: a member's index is found by bisection
+        # 32 bytes of digest and a size per member, -1 = not hashed: no object per file
+        self.digests = bytearray(32 * len(self.members))
+        self.sizes = array("q", [-1]) * len(self.members)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="diariekit-prefetch",
+                                        daemon=True)
+        self._thread.start()
+
+    def _batches(self) -> Iterator[list[str]]:
+        batch: list[str] = []
+        size = 0
+        for member in self.members:
+            if self._stop.is_set():
+                return
+            batch.append(member)
+            size += self.reader.size(member)
+            if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    def _hash_batch(self, batch: list[str]) -> None:
+        for member in batch:
+            if self._stop.is_set():
+                break
+            h = hashlib.sha256()
+            try:
+                size = _read_through(self.reader, member, (h,))
+            except _READ_ERRORS:
+                continue  # read again by the fixity check, which reports the error
+            k = bisect_left(self.members, member)
+            self.digests[32 * k:32 * k + 32] = h.digest()
+            self.sizes[k] = size
+
+    def _run(self) -> None:
+        with closing(ordered_map(self._hash_batch, self._batches())) as done:
+            for _ in done:
+                pass
+
+    def finish(self) -> None:
+        """Wait for the hashing to end."""
+        self._thread.join()
+
+    def get(self, member: str) -> tuple[str, int] | None:
+        """(SHA-256 hex, size) of a member, or None when it was not read."""
+        k = bisect_left(self.members, member)
+        if k == len(self.members) or self.members[k] != member or self.sizes[k] < 0:
+            return None
+        return self.digests[32 * k:32 * k + 32].hex(), self.sizes[k]
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
 
 # --------------------------------------------------------------------------- validator
 
@@ -433,8 +804,11 @@ class _Validator:
         self.ids: dict[str, str] = {}
         self.files_checked = 0
         self.bytes_checked = 0
-        self.parsed: dict[str, etree._ElementTree | None] = {}
+        self.mets_ok: set[str] = set()
+        self.prefetch: _Prefetch | None = None
+        self.rep_cit: dict[str, tuple[str | None, str]] = {}
         self.version = "2.1.0"
+        self._lower: dict[str, str] | None = None
         self._nfc: dict[str, str] | None = None
 
     # -- reporting
@@ -449,33 +823,87 @@ class _Validator:
 
     # -- XML
 
-    def parse(self, member: str) -> etree._ElementTree | None:
-        """Parse a package XML file safely (never expanding entities); cache the tree."""
-        if member in self.parsed:
-            return self.parsed[member]
-        tree: etree._ElementTree | None = None
-        rest = b""
+    def capture(self, fn: Callable[[], None]) -> tuple[list[Finding], list[_Ref], list[str]]:
+        """Run ``fn`` with findings, references and referenced members collected apart."""
+        saved = self.findings, self.refs, self.referenced
+        findings: list[Finding] = []
+        refs: list[_Ref] = []
+        seen: set[str] = set()
+        self.findings, self.refs, self.referenced = findings, refs, seen
+        try:
+            fn()
+        finally:
+            self.findings, self.refs, self.referenced = saved
+        return findings, refs, sorted(seen)
+
+    def stream(self, member: str,
+               handler: Callable[[str, etree._Element], None] | None = None,
+               events: tuple[str, ...] = ("start", "end"),
+               tag: tuple[str, ...] | None = None) -> etree._Element | None:
+        """Parse a package XML file incrementally and safely (never expanding entities).
+
+        ``handler(event, element)`` sees every iterparse event and may clear what it has
+        checked. Returns the root (what is left of the tree), or None when the file cannot
+        be read or is not well-formed; then only that is reported and whatever the handler
+        reported is withdrawn.
+        """
+        mark = len(self.findings)
+        root: etree._Element | None = None
         try:
             with self.r.open(member) as fh:
-                head = fh.read(CHUNK)
-                rest = head + fh.read() if len(head) == CHUNK else head
-            parser = safe_parser(huge_tree=len(rest) > 10_000_000)
-            tree = etree.ElementTree(etree.fromstring(rest, parser))
-            info = tree.docinfo
-            if info.doctype or info.internalDTD is not None or info.system_url:
-                self.add("DK-XML-DTD", "the file declares a DTD or entities (DOCTYPE; possible "
-                         "XXE); entities are never expanded or loaded", member)
+                sniff = _Sniff(fh)
+                it = etree.iterparse(
+                    sniff, events=events, tag=tag, resolve_entities=False, no_network=True,
+                    load_dtd=False, dtd_validation=False, remove_comments=False,
+                    huge_tree=self.r.size(member) > 10_000_000)
+                try:
+                    for event, el in it:
+                        if handler is not None:
+                            handler(event, el)
+                    root = it.root
+                except etree.XMLSyntaxError as exc:
+                    sniff.drain()
+                    del self.findings[mark:]
+                    self.add("DK-XML-WELLFORMED",
+                             f"not well-formed XML: {self._syntax_error(member) or exc}", member)
+                    if sniff.declares:
+                        self.add("DK-XML-DTD", "the file declares a DTD or entities (possible "
+                                 "XXE); entities are never expanded or loaded", member)
+                    return None
         except _READ_ERRORS as exc:
+            del self.findings[mark:]
             self.add("DK-UNREADABLE-MEMBER", f"cannot read the member: {exc}", member)
-            tree = None
+            return None
+        if root is None:  # pragma: no cover - iterparse raises on an empty document
+            return None
+        info = root.getroottree().docinfo
+        if info.doctype or info.internalDTD is not None or info.system_url:
+            self.add("DK-XML-DTD", "the file declares a DTD or entities (DOCTYPE; possible "
+                     "XXE); entities are never expanded or loaded", member)
+        return root
+
+    def _syntax_error(self, member: str) -> etree.XMLSyntaxError | None:
+        """The error of a whole-document parse (its wording differs a little from the
+        incremental parser's); only for a file already known to be broken."""
+        try:
+            with self.r.open(member) as fh:
+                data = fh.read()
+            etree.fromstring(data, safe_parser(huge_tree=len(data) > 10_000_000))
         except etree.XMLSyntaxError as exc:
-            self.add("DK-XML-WELLFORMED", f"not well-formed XML: {exc}", member)
-            if b"<!ENTITY" in rest or b"<!DOCTYPE" in rest:
-                self.add("DK-XML-DTD", "the file declares a DTD or entities (possible XXE); "
-                         "entities are never expanded or loaded", member)
-            tree = None
-        self.parsed[member] = tree
-        return tree
+            return exc
+        except _READ_ERRORS:
+            return None
+        return None
+
+    def tree(self, member: str) -> etree._ElementTree | None:
+        """The whole tree of a package XML file, for XML Schema validation only (drop it
+        after use). Problems were already reported by :meth:`stream`; None on any."""
+        try:
+            with self.r.open(member) as fh:
+                parser = safe_parser(huge_tree=self.r.size(member) > 10_000_000)
+                return etree.parse(_Sniff(fh), parser)
+        except (*_READ_ERRORS, etree.XMLSyntaxError):
+            return None
 
     def xsd(self, code: str, member: str, tree: etree._ElementTree,
             schema: etree.XMLSchema) -> bool:
@@ -496,32 +924,59 @@ class _Validator:
     # -- main
 
     def run(self) -> None:
+        if self.checksums and self.r.concurrent:
+            self.prefetch = _Prefetch(self.r)
+        try:
+            self._run()
+        finally:
+            if self.prefetch is not None:
+                self.prefetch.stop()
+                self.prefetch = None
+
+    def _run(self) -> None:
         self.check_structure()
         root_member = "METS.xml"
         if not self.r.exists(root_member):
             self.check_other_xml()
             return
         self.mets_members.add(root_member)
-        tree = self.parse(root_member)
-        root_doc: _Doc | None = None
-        if tree is not None:
-            root_doc = _Doc(root_member, "", tree.getroot(), tree, "root")
+        root_doc = self.load_mets(root_member, "", "root")
+        if root_doc is not None:
             profile = root_doc.root.get("PROFILE") or ""
             if "v2-2-0" in profile:
                 self.version = "2.2.0"
                 self.vocab = load_vocabularies(self.schemas, "2.2.0")
             self.check_mets(root_doc)
+        del root_doc
         for rep in self.representation_folders():
             member = f"{rep}/METS.xml"
             if not self.r.exists(member):
                 continue
             self.mets_members.add(member)
-            rtree = self.parse(member)
-            if rtree is not None:
-                self.check_mets(_Doc(member, rep, rtree.getroot(), rtree, "rep"))
+            rep_doc = self.load_mets(member, rep, "rep")
+            if rep_doc is not None:
+                self.check_mets(rep_doc)
+            del rep_doc  # never kept: one METS in memory at a time
+        self.ids = {}  # only needed while METS files are checked
         self.check_fixity()
+        if self.prefetch is not None:
+            self.prefetch.stop()
+            self.prefetch = None
         self.check_unreferenced()
         self.check_other_xml()
+
+    def load_mets(self, member: str, base: str, kind: str) -> _Doc | None:
+        """Stream one METS file (see :class:`_MetsScan`); None when it does not parse."""
+        doc = _Doc(member, base, etree.Element("mets"), kind)
+        root = self.stream(member, _MetsScan(self, doc))
+        if root is None:
+            return None
+        doc.root = root
+        self.mets_ok.add(member)
+        if kind == "rep":
+            self.rep_cit[member] = (root.get(f"{{{CSIP}}}CONTENTINFORMATIONTYPE"),
+                                    root.get(f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE") or "")
+        return doc
 
     def representation_folders(self) -> list[str]:
         return sorted(d for d in self.r.dirs()
@@ -579,7 +1034,10 @@ class _Validator:
                      doc.member, "/")
             return
         if self.schemas is not None:
-            self.xsd("XSD-METS", doc.member, doc.tree, self.schemas.mets(self.version))
+            tree = self.tree(doc.member)  # the whole tree only while it is validated
+            if tree is not None:
+                self.xsd("XSD-METS", doc.member, tree, self.schemas.mets(self.version))
+            del tree
         self.check_ids(doc)
         self.check_root_element(doc)
         is_sip = doc.kind == "root" and (
@@ -597,37 +1055,31 @@ class _Validator:
         return value in self.vocab.get(name, set())
 
     def check_ids(self, doc: _Doc) -> None:
-        local: dict[str, etree._Element] = {}
-        for el in doc.root.iter():
-            if not isinstance(el.tag, str):
-                continue
-            v = el.get("ID")
-            if v is None:
-                continue
-            if v in local:
+        """IDs unique in the METS (and across METS files), ID references that resolve to an
+        element of the right kind; from what :class:`_MetsScan` noted in document order."""
+        for dup, v, where in doc.id_log:
+            xpath = where if isinstance(where, str) else xpath_of(where, "ID")
+            if dup:
                 self.add("DK-ID-UNIQUE", f"ID {v!r} is used more than once in this METS",
-                         doc.member, xpath_of(el, "ID"))
-            elif v in self.ids:
+                         doc.member, xpath)
+            else:
                 self.add("DK-ID-UNIQUE", f"ID {v!r} is also used in {self.ids[v]}; CSIP asks "
-                         "for IDs unique across the package", doc.member, xpath_of(el, "ID"),
+                         "for IDs unique across the package", doc.member, xpath,
                          Severity.WARNING)
-            local[v] = el
-        for v in local:
+        for v in doc.ids:
             self.ids.setdefault(v, doc.member)
-        for el in doc.root.iter():
-            if not isinstance(el.tag, str):
+        for attr, token, where in doc.idrefs:
+            kinds = _IDREF_TARGETS[attr]
+            target = doc.ids.get(token)
+            if target is not None and target in kinds:
                 continue
-            for attr, kinds in _IDREF_TARGETS.items():
-                for token in (el.get(attr) or "").split():
-                    target = local.get(token)
-                    if target is None:
-                        self.add("DK-IDREF", f"@{attr} {token!r} points at no ID in this METS",
-                                 doc.member, xpath_of(el, attr))
-                    elif etree.QName(target).localname not in kinds:
-                        self.add("DK-IDREF", f"@{attr} {token!r} points at a "
-                                 f"{etree.QName(target).localname}, expected "
-                                 f"{' or '.join(sorted(kinds))}", doc.member,
-                                 xpath_of(el, attr))
+            xpath = where if isinstance(where, str) else xpath_of(where, attr)
+            if target is None:
+                self.add("DK-IDREF", f"@{attr} {token!r} points at no ID in this METS",
+                         doc.member, xpath)
+            else:
+                self.add("DK-IDREF", f"@{attr} {token!r} points at a {target}, expected "
+                         f"{' or '.join(sorted(kinds))}", doc.member, xpath)
 
     def check_root_element(self, doc: _Doc) -> None:
         root, f = doc.root, doc.member
@@ -918,20 +1370,20 @@ class _Validator:
         """Check an xlink:href and record the reference; return the member path or None."""
         f = doc.member
         attr = f"{{{XL}}}href"
-        where = xpath_of(el, attr)
+        where = _LazyXPath(el, attr)
         code = href_id or "DK-HREF"
         sev = None if href_id else Severity.ERROR
         href = el.get(attr)
         if href is None or not href.strip():
-            self.add(code, "xlink:href is missing", f, where, sev)
+            self.add(code, "xlink:href is missing", f, str(where), sev)
             return None
         if "\\" in href:
-            self.add(code, f"xlink:href {href!r} uses a backslash; use '/'", f, where, sev)
+            self.add(code, f"xlink:href {href!r} uses a backslash; use '/'", f, str(where), sev)
             return None
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or href.startswith("/"):
             self.add(code, f"xlink:href {href!r} must be a path relative to the METS file", f,
-                     where, sev)
+                     str(where), sev)
             return None
         member = None
         for candidate in dict.fromkeys((unquote(href), href, self._nfc_match(doc, href))):
@@ -939,7 +1391,7 @@ class _Validator:
                 continue
             joined = posixpath.normpath(posixpath.join(doc.base, candidate))
             if joined == ".." or joined.startswith("../"):
-                self.add(code, f"xlink:href {href!r} leaves the package", f, where, sev)
+                self.add(code, f"xlink:href {href!r} leaves the package", f, str(where), sev)
                 return None
             if self.r.exists(joined):
                 member = joined
@@ -947,13 +1399,18 @@ class _Validator:
             member = member or joined
         assert member is not None
         if ".." in href.split("/"):
-            self.add("DK-HREF", f"xlink:href {href!r} uses '..'", f, where)
+            self.add("DK-HREF", f"xlink:href {href!r} uses '..'", f, str(where))
         if not self.r.exists(member):
-            near = [e for e in self.r.entries() if e.lower() == member.lower()]
-            hint = f" (found {near[0]!r}: names are case-sensitive)" if near else ""
-            self.add(code, f"referenced file {member!r} is not in the package{hint}", f, where,
+            if self._lower is None:  # built once: many missing files stay linear
+                self._lower = {}
+                for e in self.r.entries():
+                    self._lower.setdefault(e.lower(), e)
+            near = self._lower.get(member.lower())
+            hint = f" (found {near!r}: names are case-sensitive)" if near else ""
+            self.add(code, f"referenced file {member!r} is not in the package{hint}", f, str(where),
                      sev)
             return member
+        member = self.r.canonical(member)  # share the reader's string
         self.referenced.add(member)
         if ctype is not None and ctype_id and ctype not in _METS_CHECKSUMTYPES:
             self.add(ctype_id, f"CHECKSUMTYPE {ctype!r} is not a METS checksum type", f,
@@ -993,7 +1450,8 @@ class _Validator:
             self.skipped.append("checksums not verified (--no-checksums); sizes were checked")
 
         def jobs() -> Iterator[_Job]:
-            for member, refs in sorted(by_member.items()):
+            for member in sorted(by_member):
+                refs = by_member.pop(member)  # nothing per file is kept once it is checked
                 algos = sorted({r.checksumtype for r in refs if r.checksumtype and r.checksum})
                 hashes: dict[str, _Hash] = {}
                 if self.checksums:
@@ -1005,29 +1463,54 @@ class _Validator:
                             hashes[a] = h
                 yield member, refs, hashes
 
-        def digest(job: _Job) -> tuple[_Job, int | Exception | None]:
-            """Read one member through its hashes: bytes read, a read error, or None."""
-            _member, _refs, hashes = job
-            if not hashes:
-                return job, None
-            n = 0
-            try:
-                with self.r.open(job[0]) as fh:
-                    while chunk := fh.read(CHUNK):
-                        n += len(chunk)
-                        for h in hashes.values():
-                            h.update(chunk)
-            except _READ_ERRORS as exc:
-                return job, exc
-            return job, n
+        prefetch = self.prefetch
+        if prefetch is not None:
+            prefetch.finish()
 
-        # Folder members are hashed in worker threads (each opens its own file), a few at a
-        # time, and checked in sorted order; an archive shares one handle, so zip and tar
+        def prefetched(job: _Job) -> tuple[str, int] | None:
+            if prefetch is None or list(job[2]) != ["SHA-256"]:
+                return None
+            return prefetch.get(job[0])
+
+        def batches() -> Iterator[list[_Job]]:
+            """Jobs in order, small files grouped so that a worker gets enough to do."""
+            batch: list[_Job] = []
+            size = 0
+            for job in jobs():
+                batch.append(job)
+                if job[2] and prefetched(job) is None:
+                    size += self.r.size(job[0])
+                if len(batch) >= BATCH_FILES or size >= BATCH_BYTES:
+                    yield batch
+                    batch, size = [], 0
+            if batch:
+                yield batch
+
+        def digest(job: _Job) -> int | Exception | None:
+            """Read one member through its hashes: bytes read, a read error, or None."""
+            member, _refs, hashes = job
+            if not hashes:
+                return None
+            done = prefetched(job)
+            if done is not None:
+                hashes["SHA-256"] = _Digest(done[0])
+                return done[1]
+            try:
+                return _read_through(self.r, member, hashes.values())
+            except _READ_ERRORS as exc:
+                return exc
+
+        def run_batch(batch: list[_Job]) -> list[tuple[_Job, int | Exception | None]]:
+            return [(job, digest(job)) for job in batch]
+
+        # Folder members are hashed in worker threads (each opens its own file), a batch at
+        # a time, and checked in sorted order; an archive shares one handle, so zip and tar
         # members are read one after the other.
-        workers = None if self.r.kind == "folder" else 1
-        with closing(ordered_map(digest, jobs(), workers=workers)) as results:
-            for (member, refs, hashes), read in results:
-                self._check_member(member, refs, hashes, read)
+        workers = None if self.r.concurrent else 1
+        with closing(ordered_map(run_batch, batches(), workers=workers)) as results:
+            for done in results:
+                for (member, refs, hashes), read in done:
+                    self._check_member(member, refs, hashes, read)
         for a in sorted(unsupported):
             self.add("DK-CHECKSUM-UNSUP", f"checksums of type {a!r} cannot be verified")
 
@@ -1055,7 +1538,7 @@ class _Validator:
                              ref.doc, ref.xpath + "/@CHECKSUM")
 
     def check_unreferenced(self) -> None:
-        if not self.r.exists("METS.xml") or self.parsed.get("METS.xml") is None:
+        if not self.r.exists("METS.xml") or "METS.xml" not in self.mets_ok:
             return
         for member in self.r.entries():
             if member in self.referenced or member in self.mets_members:
@@ -1064,24 +1547,42 @@ class _Validator:
                      "it (not in any fileSec, dmdSec or amdSec)", member)
 
     def check_other_xml(self) -> None:
-        """DTD/XXE in every XML file; PREMIS and ERMS files against their schemas."""
+        """DTD/XXE in every XML file; PREMIS and ERMS files against their schemas.
+
+        Each file is streamed (see :class:`_ContentScan`); the whole tree is built only for
+        XML Schema validation, and dropped right after.
+        """
         cit_versions = self._erms_versions()
+        declared: dict[tuple[str, str], str] | None = None
+
+        def get_declared() -> dict[tuple[str, str], str]:
+            nonlocal declared
+            if declared is None:
+                declared = self._declared_checksums()
+            return declared
+
         for member in self.r.entries():
             if not member.lower().endswith(".xml") or member in self.mets_members:
                 continue
-            tree = self.parse(member)
-            if tree is None:
+            scan = _ContentScan(self, member, get_declared)
+            if scan.root is None:
                 continue
-            ns = etree.QName(tree.getroot()).namespace
-            if ns == PREMIS:
-                self.check_premis_fixity(member, tree)
-            elif ns == ERMS:
-                self.check_erms_appendices(member, tree)
-            if self.schemas is None:
+            ns = scan.namespace
+            for target, algo, fx in scan.premis_hits:
+                self.add("DK-PREMIS-FIXITY", f"PREMIS {algo} of {target!r} differs from "
+                         "the METS CHECKSUM", member, xpath_of(fx))
+            for app, target in scan.missing:
+                self.add("DK-ERMS-APPENDIX", f"appendix path {app.get('path')!r} ({target}) "
+                         "is not in the package", member, xpath_of(app, "path"))
+            del scan
+            if self.schemas is None or ns not in (PREMIS, ERMS):
+                continue
+            tree = self.tree(member)
+            if tree is None:
                 continue
             if ns == PREMIS:
                 self.xsd("XSD-PREMIS", member, tree, self.schemas.premis())
-            elif ns == ERMS:
+            else:
                 rep = "/".join(member.split("/")[:2])
                 versions = cit_versions.get(rep) or ["3.0", "2.1.2"]
                 schema_v = versions[0]
@@ -1089,51 +1590,21 @@ class _Validator:
                         and self.schemas.erms(versions[1]).validate(tree):
                     schema_v = versions[1]
                 self.xsd("XSD-ERMS", member, tree, self.schemas.erms(schema_v))
+            del tree
         if self.schemas is None:
             self.skipped.append(NO_SCHEMAS)
 
-    def check_erms_appendices(self, member: str, tree: etree._ElementTree) -> None:
-        """Every ERMS ``appendix/@path`` (relative to the ERMS file) is in the package."""
-        base = posixpath.dirname(member)
-        for app in tree.getroot().iter(f"{{{ERMS}}}appendix"):
-            path = app.get("path")
-            if not path:
-                continue
-            target = posixpath.normpath(posixpath.join(base, unquote(path)))
-            if not self.r.exists(target):
-                self.add("DK-ERMS-APPENDIX", f"appendix path {path!r} ({target}) is not in the "
-                         "package", member, xpath_of(app, "path"))
-
-    def check_premis_fixity(self, member: str, tree: etree._ElementTree) -> None:
-        """PREMIS fixity of a file object equals the METS CHECKSUM of the same file."""
+    def _declared_checksums(self) -> dict[tuple[str, str], str]:
         declared: dict[tuple[str, str], str] = {}
         for ref in self.refs:
             if ref.checksum and ref.checksumtype:
-                declared[(ref.member, ref.checksumtype)] = ref.checksum.lower()
-        # PREMIS lives in <scope>/metadata/preservation/; identifiers are relative to <scope>
-        scope = member.split("metadata/preservation/")[0].rstrip("/")
-        p = f"{{{PREMIS}}}"
-        for obj in tree.getroot().iter(f"{p}object"):
-            value = obj.findtext(f"{p}objectIdentifier/{p}objectIdentifierValue") or ""
-            target = posixpath.normpath(posixpath.join(scope, value.strip())) if value else ""
-            for fx in obj.iter(f"{p}fixity"):
-                algo = (fx.findtext(f"{p}messageDigestAlgorithm") or "").strip().upper()
-                digest = (fx.findtext(f"{p}messageDigest") or "").strip().lower()
-                algo = {"SHA256": "SHA-256", "SHA512": "SHA-512", "SHA1": "SHA-1"}.get(algo, algo)
-                want = declared.get((target, algo))
-                if want is not None and digest and digest != want:
-                    self.add("DK-PREMIS-FIXITY", f"PREMIS {algo} of {target!r} differs from "
-                             "the METS CHECKSUM", member, xpath_of(fx))
+                declared[(ref.member, ref.checksumtype)] = ref.checksum
+        self.refs = []  # nothing else needs them now (this is the last check)
+        return declared
 
     def _erms_versions(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for member in self.mets_members:
-            tree = self.parsed.get(member)
-            if tree is None or member == "METS.xml":
-                continue
-            root = tree.getroot()
-            cit = root.get(f"{{{CSIP}}}CONTENTINFORMATIONTYPE")
-            other = root.get(f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE") or ""
+        for member, (cit, other) in self.rep_cit.items():
             rep = posixpath.dirname(member)
             if cit == "citserms_v2_1":
                 out[rep] = ["2.1.2"]
@@ -1198,8 +1669,16 @@ class _Validator:
                     self.add("CSIP63", "CONTENTINFORMATIONTYPE is OTHER but "
                              "csip:OTHERCONTENTINFORMATIONTYPE is missing", f,
                              xpath_of(g, f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE"))
-            for file_el in _children(g, "file"):
-                self.check_file(doc, file_el)
+            items = doc.files.pop(g, None)
+            if items is None:
+                items = _children(g, "file")
+            for item in items:  # checked while streaming, unless an element
+                if isinstance(item, _Ref):
+                    self.refs.append(item)
+                elif isinstance(item, str):
+                    self.referenced.add(item)
+                else:
+                    self.check_file(doc, item)
         return groups
 
     def check_file(self, doc: _Doc, el: etree._Element) -> None:
@@ -1243,9 +1722,10 @@ class _Validator:
             member = self.resolve(doc, loc, "CSIP79", fixity=False)
             if member is not None and self.r.exists(member):
                 fix_el = el
-                self.refs.append(_Ref(member, f, xpath_of(fix_el),
-                                      size if size and size.isdigit() else None,
-                                      checksum, ctype, "CSIP69", "CSIP71"))
+                self.refs.append(_Ref(self.r.canonical(member), f, xpath_of(fix_el),
+                                      size if size and size.isdigit() else None, checksum,
+                                      sys.intern(ctype) if ctype else ctype, "CSIP69",
+                                      "CSIP71"))
                 if size is not None and not size.isdigit():
                     self.add("CSIP69", f"SIZE {size!r} is not a byte count", f,
                              xpath_of(el, "SIZE"))
@@ -1253,6 +1733,8 @@ class _Validator:
                     self.add("CSIP72", f"CHECKSUMTYPE {ctype!r} is not a METS checksum type",
                              f, xpath_of(el, "CHECKSUMTYPE"))
         for attr in el.attrib:
+            if not attr.startswith(_SIP_PREFIX):
+                continue
             qn = etree.QName(attr)
             if qn.namespace != SIP or qn.localname in _SIP_FILE_ATTRIBUTES:
                 continue
