@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -14,8 +13,9 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from diariekit.atomic import atomic_open
 from diariekit.config import Config, load_config
-from diariekit.errors import DiariekitError, ExitCode, Location, UsageError
+from diariekit.errors import DiariekitError, ExitCode, UsageError
 from diariekit.findings import Finding, Severity
 
 P = ParamSpec("P")
@@ -98,12 +98,8 @@ def write_output(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    try:
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise DiariekitError(f"cannot write: {exc.strerror}", Location(str(output))) from None
+    with atomic_open(output, newline="") as fh:
+        fh.write(text)
 
 
 def parse_date_option(value: str | None, option: str) -> date | None:

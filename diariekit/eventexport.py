@@ -52,7 +52,6 @@ cannot make it run on forever.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -61,9 +60,10 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from diariekit.atomic import atomic_open
 from diariekit.clock import STOCKHOLM
 from diariekit.config import Config
-from diariekit.errors import DiariekitError, Location, UsageError
+from diariekit.errors import UsageError
 from diariekit.events import append_event, current_actor
 from diariekit.organisations import organisation_id
 from diariekit.registry.engine import connect, write_transaction
@@ -286,20 +286,8 @@ def write_jsonl(events: Iterable[dict[str, Any]], out: TextIO) -> int:
 def write_jsonl_atomic(events: Iterable[dict[str, Any]], path: Path) -> int:
     """Write messages as JSON Lines to ``path`` through a temporary name and a rename, so a
     reader never sees half a file; return how many."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="\n") as fh:
-            n = write_jsonl(events, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise DiariekitError(f"cannot write: {exc.strerror}", Location(str(path))) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return n
+    with atomic_open(path) as fh:
+        return write_jsonl(events, fh)
 
 
 def parse_bound(text: str, option: str) -> date | datetime:

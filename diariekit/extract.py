@@ -38,9 +38,7 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import re
-import tempfile
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -50,9 +48,10 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from diariekit.atomic import atomic_open
 from diariekit.clock import STOCKHOLM, legal_date
 from diariekit.config import Config
-from diariekit.errors import DiariekitError, Location, UsageError
+from diariekit.errors import UsageError
 from diariekit.markings import EffectiveMarking, effective_case_markings, effective_markings
 from diariekit.organisations import organisation_id
 from diariekit.registry.engine import connect
@@ -382,23 +381,9 @@ def write_extract(config: Config, f: ExtractFilter, fmt: str, *, output: Path | 
     if output is None:
         assert stdout is not None, "give output or stdout"
         return write_public_extract(rows, fmt, stdout, title=title)
-    folder = output.parent if str(output.parent) else Path(".")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise DiariekitError(f"cannot write: {exc.strerror}", Location(str(output))) from None
-    tmp = Path(tmp_name)
-    try:
-        os.chmod(tmp, 0o644)  # a public extract; mkstemp makes it private
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with atomic_open(output, newline="") as fh:
             n = write_public_extract(rows, fmt, fh, title=title)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise DiariekitError(f"cannot write: {exc.strerror}", Location(str(output))) from None
     finally:
         rows.close()
-        if tmp.exists():
-            tmp.unlink()
     return n

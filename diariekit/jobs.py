@@ -67,6 +67,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from diariekit.atomic import atomic_open
 from diariekit.clock import today
 from diariekit.config import JOB_OPTIONS, Config
 from diariekit.errors import (
@@ -255,23 +256,10 @@ def _write_report(folder: Path, report: JobReport) -> Path:
     """Write the report atomically (temporary name, fsync, rename) and return its path."""
     stamp = report.started.strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"{stamp}-{report.job}-{os.getpid()}.json"
-    tmp = folder / f".{path.name}.tmp"
     data = {**report.to_dict(), "report": str(path)}
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, ensure_ascii=False, indent=2, default=str)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise ConfigError(f"cannot write the job report: {exc.strerror}",
-                          Location(str(path))) from None
+    with atomic_open(path, error=ConfigError) as f:
+        json.dump(data, f, ensure_ascii=False, indent=2, default=str)
+        f.write("\n")
     return path
 
 
