@@ -17,6 +17,8 @@ fills them and the PREMIS and METS writers read them too.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -26,13 +28,19 @@ from diariekit.clock import STOCKHOLM
 
 __all__ = [
     "ERMS_NS",
+    "ERMS_VERSIONS",
     "Attachment",
     "CaseData",
     "Marking",
     "RecordData",
     "build_erms",
+    "erms_parts",
+    "erms_record",
     "iso_datetime",
     "serialise",
+    "splice_parts",
+    "xml_attr",
+    "xml_text",
 ]
 
 ERMS_NS = "https://DILCIS.eu/XML/ERMS"
@@ -151,6 +159,49 @@ def iso_datetime(value: date | datetime) -> str:
     return datetime.combine(value, time(0, 0), tzinfo=STOCKHOLM).isoformat()
 
 
+_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                               "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+SPLICE = "diariekit-splice"
+
+
+def _checked(value: str) -> str:
+    if _INVALID.search(value):
+        raise ValueError("All strings must be XML compatible: Unicode or ASCII, no NULL bytes "
+                         f"or control characters ({value[:40]!r})")
+    return value
+
+
+def xml_text(value: str) -> str:
+    """``value`` escaped as element text exactly as lxml serialises it."""
+    return _checked(value).translate(_TEXT_ESCAPES)
+
+
+def xml_attr(value: str) -> str:
+    """``value`` escaped as a double-quoted attribute exactly as lxml serialises it."""
+    return _checked(value).translate(_ATTR_ESCAPES)
+
+
+def splice_parts(data: bytes, count: int) -> list[bytes]:
+    """Split serialised XML at ``count`` marker lines (elements with a ``splice`` attribute
+    ``diariekit-splice-<n>``, written by the tree builders where streamed content goes): the
+    ``count + 1`` pieces around them, marker lines removed. Lets the fixed parts of a document
+    come from an lxml tree while the per-file parts are streamed between them, with the same
+    bytes as one tree would give."""
+    parts: list[bytes] = []
+    rest = data
+    for n in range(count):
+        mark = f'splice="{SPLICE}-{n}"'.encode()
+        at = rest.index(mark)
+        start = rest.rindex(b"\n", 0, at) + 1
+        end = rest.index(b"\n", at) + 1
+        parts.append(rest[:start])
+        rest = rest[end:]
+    parts.append(rest)
+    return parts
+
+
 def serialise(root: etree._Element) -> bytes:
     """Stable XML bytes: UTF-8, double-quoted declaration, LF line ends, final newline."""
     body: bytes = etree.tostring(root, encoding="UTF-8", pretty_print=True,
@@ -181,14 +232,18 @@ def _dates(parent: etree._Element, tag: str, items: list[tuple[str, date | datet
             _sub(dates, "date", iso_datetime(value), dateType=kind)
 
 
-def _restriction(parent: etree._Element, m: Marking) -> None:
+def _restriction(parent: etree._Element, m: Marking, version: str = "3.0") -> None:
     r = _sub(parent, "restriction", restrictionType="confidential")
-    _sub(r, "explanatoryText",
-         f"Sekretessmarkering enligt OSL 5 kap. 5 § av {_TARGET_TEXT.get(m.target, m.target)}; "
-         "markeringen är en varningssignal, inte ett beslut om sekretess")
+    text = (f"Sekretessmarkering enligt OSL 5 kap. 5 § av "
+            f"{_TARGET_TEXT.get(m.target, m.target)}; "
+            "markeringen är en varningssignal, inte ett beslut om sekretess")
+    if version != "3.0":  # ERMS 2.1.2: no agent in a restriction
+        text += f" (markerad av {m.authority})"
+    _sub(r, "explanatoryText", text)
     _sub(r, "regulation", m.provision)
-    agent = _sub(r, "agent", agentType="other", otherAgentType="marking_authority")
-    _sub(agent, "name", m.authority)
+    if version == "3.0":
+        agent = _sub(r, "agent", agentType="other", otherAgentType="marking_authority")
+        _sub(agent, "name", m.authority)
     _dates(r, "dates", [("created", m.marked_on), ("expiration", m.max_until)])
 
 
@@ -214,8 +269,10 @@ def _control(root: etree._Element, case: CaseData, created: datetime, software: 
     _sub(agent, "name", software)
 
 
-def _record(parent: etree._Element, rec: RecordData) -> None:
-    el = _sub(parent, "record", systemIdentifier=rec.id, recordPhysicalOrDigital="digital")
+def _record(parent: etree._Element, rec: RecordData, version: str = "3.0") -> None:
+    # ERMS 2.1.2's enumeration spells it "digitial" (sic); 3.0 corrected it
+    el = _sub(parent, "record", systemIdentifier=rec.id,
+              recordPhysicalOrDigital="digital" if version == "3.0" else "digitial")
     if rec.record_type:
         el.set("recordType", rec.record_type)
     _sub(el, "objectId", rec.ref)
@@ -223,7 +280,7 @@ def _record(parent: etree._Element, rec: RecordData) -> None:
     if rec.seq is not None:
         _sub(el, "runningNumber", str(rec.seq))
     for m in rec.markings:
-        _restriction(el, m)
+        _restriction(el, m, version)
     disposal = _sub(el, "disposal", disposable="true" if rec.disposable else "false")
     if rec.schedule_id:
         _sub(disposal, "disposalScheduleId", rec.schedule_id)
@@ -267,12 +324,7 @@ def _record(parent: etree._Element, rec: RecordData) -> None:
             app.set("description", f"{att.format_name} ({att.variant})")
 
 
-def build_erms(case: CaseData, *, created: datetime, software: str,
-               maintenance_status: str = "new") -> bytes:
-    """The ERMS 3.0 document (``erms.xml``) for one case, as stable bytes."""
-    root = etree.Element(_E + "erms", nsmap={None: ERMS_NS})
-    _control(root, case, created, software, maintenance_status)
-    aggs = _sub(root, "aggregations")
+def _aggregation(aggs: etree._Element, case: CaseData, version: str) -> etree._Element:
     agg = _sub(aggs, "aggregation", aggregationType="caseFile", systemIdentifier=case.id)
     _sub(agg, "objectId", case.dnr)
     if case.class_code:
@@ -282,7 +334,7 @@ def build_erms(case: CaseData, *, created: datetime, software: str,
     _sub(agg, "title", case.title)
     _sub(agg, "status", value=_STATUS.get(case.status, "closed"))
     for m in case.markings:
-        _restriction(agg, m)
+        _restriction(agg, m, version)
     if case.officer or case.unit:
         agents = _sub(agg, "agents")
         a = _sub(agents, "agent", agentType="responsible_person")
@@ -290,6 +342,53 @@ def build_erms(case: CaseData, *, created: datetime, software: str,
         if case.unit:
             _sub(a, "unitName", case.unit)
     _dates(agg, "dates", [("opened", case.opened_at), ("closed", case.closed_at)])
-    for rec in case.records:
-        _record(agg, rec)
-    return serialise(root)
+    return agg
+
+
+def erms_parts(cases: Sequence[CaseData], *, created: datetime, software: str,
+               maintenance_status: str = "new", version: str = "3.0") -> list[bytes]:
+    """The fixed parts of ``erms.xml`` for a package of one or more cases: ``len(cases) + 1``
+    pieces; the records of case *n* (:func:`erms_record`) go between pieces *n* and *n + 1*.
+    The control section names the first case's organisation (one package, one
+    arkivbildare). ``version``: ``"3.0"`` (ERMS_v3.xsd 3.0.2) or ``"2.1.2"``."""
+    _check_version(version)
+    root = etree.Element(_E + "erms", nsmap={None: ERMS_NS})
+    _control(root, cases[0], created, software, maintenance_status)
+    aggs = _sub(root, "aggregations")
+    for n, case in enumerate(cases):
+        agg = _aggregation(aggs, case, version)
+        _sub(agg, "record", splice=f"{SPLICE}-{n}")
+    return splice_parts(serialise(root), len(cases))
+
+
+ERMS_VERSIONS = ("3.0", "2.1.2")
+
+
+def _check_version(version: str) -> None:
+    if version not in ERMS_VERSIONS:
+        raise ValueError(f"ERMS {version} output is not implemented (use 3.0 or 2.1.2)")
+
+
+_RECORD_OPEN = b'<aggregation systemIdentifier="w">\n'
+_RECORD_CLOSE = b"    </aggregation>\n"
+
+
+def erms_record(rec: RecordData, version: str = "3.0") -> bytes:
+    """One ``record`` element (a document and its appendices), indented for its place inside
+    an ``aggregation``: the bytes a whole tree would hold there."""
+    _check_version(version)
+    root = etree.Element(_E + "erms", nsmap={None: ERMS_NS})
+    agg = _sub(_sub(root, "aggregations"), "aggregation", systemIdentifier="w")
+    _record(agg, rec, version)
+    data = serialise(root)
+    start = data.index(_RECORD_OPEN) + len(_RECORD_OPEN)
+    return data[start:data.rindex(_RECORD_CLOSE)]
+
+
+def build_erms(case: CaseData, *, created: datetime, software: str,
+               maintenance_status: str = "new", version: str = "3.0") -> bytes:
+    """The ERMS document (``erms.xml``) for one case, as stable bytes: ERMS 3.0 by default,
+    or ERMS 2.1.2 (``version="2.1.2"``)."""
+    head, tail = erms_parts([case], created=created, software=software,
+                            maintenance_status=maintenance_status, version=version)
+    return head + b"".join(erms_record(r, version) for r in case.records) + tail

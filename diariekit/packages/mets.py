@@ -17,7 +17,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from diariekit.packages.erms import serialise
+from diariekit.packages.erms import SPLICE, serialise, splice_parts, xml_attr
 from diariekit.packages.profile import AgentTemplate, Profile
 
 __all__ = [
@@ -29,6 +29,8 @@ __all__ = [
     "build_representation_mets",
     "build_root_mets",
     "file_id",
+    "mets_file_entry",
+    "representation_mets_parts",
 ]
 
 METS_NS = "http://www.loc.gov/METS/"
@@ -133,9 +135,11 @@ def _file(group: etree._Element, ident: str, f: MetsFile, created: str) -> None:
     _sub(el, "FLocat", attrs={"LOCTYPE": "URL", _X + "type": "simple", _X + "href": f.href})
 
 
-def build_representation_mets(profile: Profile, *, rep: str, created: datetime, version: str,
-                              premis: MetsFile, data: Sequence[MetsFile]) -> bytes:
-    """The representation METS (``representations/<rep>/METS.xml``); OBJID = ``rep``."""
+def representation_mets_parts(profile: Profile, *, rep: str, created: datetime,
+                              version: str, premis: MetsFile) -> tuple[bytes, bytes]:
+    """The fixed parts of the representation METS (``representations/<rep>/METS.xml``;
+    OBJID = ``rep``): (head, tail) around the data files of its ``Data`` fileGrp
+    (:func:`mets_file_entry`)."""
     when = created.isoformat()
     root = _root(profile, objid=rep, label=f"Representation {rep}: ERMS export with attachments")
     _header(root, profile, when, version)
@@ -145,8 +149,7 @@ def build_representation_mets(profile: Profile, *, rep: str, created: datetime, 
     _mdref(digiprov, premis, when)
     sec = _sub(root, "fileSec", attrs={"ID": f"filesec-{rep}"})
     group = _sub(sec, "fileGrp", attrs={"ID": f"filegrp-{rep}-data", "USE": "Data"})
-    for f in sorted(data, key=lambda x: x.href):
-        _file(group, file_id(f"file-{rep}", f.href), f, when)
+    _sub(group, "file", attrs={"splice": f"{SPLICE}-0"})
     smap = _sub(root, "structMap", attrs={"ID": f"structmap-{rep}", "TYPE": "PHYSICAL",
                                           "LABEL": "CSIP"})
     top = _sub(smap, "div", attrs={"ID": f"div-{rep}", "LABEL": rep})
@@ -154,7 +157,34 @@ def build_representation_mets(profile: Profile, *, rep: str, created: datetime, 
                             "ADMID": f"digiprov-premis-{rep}"})
     data_div = _sub(top, "div", attrs={"ID": f"div-{rep}-data", "LABEL": "Data"})
     _sub(data_div, "fptr", attrs={"FILEID": f"filegrp-{rep}-data"})
-    return serialise(root)
+    head, tail = splice_parts(serialise(root), 1)
+    return head, tail
+
+
+def mets_file_entry(rep: str, f: MetsFile, created: str) -> str:
+    """One ``file`` of the representation's ``Data`` fileGrp (ID from its path), as the
+    serialised tree holds it; ``created`` is the xs:dateTime text."""
+    extra = ""
+    if f.format_name:
+        extra += f' sip:FILEFORMATNAME="{xml_attr(f.format_name)}"'
+    if f.puid:
+        extra += f' sip:FORMATREGISTRY="PRONOM" sip:FORMATREGISTRYKEY="{xml_attr(f.puid)}"'
+    return (f'      <file ID="{file_id(f"file-{rep}", f.href)}" MIMETYPE="{xml_attr(f.mime)}" '
+            f'SIZE="{f.size}" CREATED="{xml_attr(created)}" CHECKSUM="{f.sha256.upper()}" '
+            f'CHECKSUMTYPE="SHA-256"{extra}>\n'
+            f'        <FLocat LOCTYPE="URL" xlink:type="simple" '
+            f'xlink:href="{xml_attr(f.href)}"/>\n'
+            "      </file>\n")
+
+
+def build_representation_mets(profile: Profile, *, rep: str, created: datetime, version: str,
+                              premis: MetsFile, data: Sequence[MetsFile]) -> bytes:
+    """The representation METS (``representations/<rep>/METS.xml``); OBJID = ``rep``; the
+    data files in the given order."""
+    head, tail = representation_mets_parts(profile, rep=rep, created=created, version=version,
+                                           premis=premis)
+    when = created.isoformat()
+    return head + "".join(mets_file_entry(rep, f, when) for f in data).encode("utf-8") + tail
 
 
 def build_root_mets(profile: Profile, *, objid: str, label: str, created: datetime,

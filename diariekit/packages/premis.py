@@ -20,7 +20,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from diariekit.packages.erms import serialise
+from diariekit.packages.erms import SPLICE, serialise, splice_parts, xml_text
 
 __all__ = [
     "PREMIS_NS",
@@ -29,6 +29,9 @@ __all__ = [
     "build_package_premis",
     "build_representation_premis",
     "format_name",
+    "premis_file_link",
+    "premis_file_object",
+    "representation_premis_parts",
     "scrub",
 ]
 
@@ -165,39 +168,78 @@ def _software_agent(parent: etree._Element, name: str, version: str) -> None:
     _sub(agent, "agentVersion", version)
 
 
-def build_representation_premis(files: Sequence[PremisFile], *, rep: str, created: datetime,
-                                software: str, version: str) -> bytes:
-    """PREMIS for the representation: objects with fixity, size and PRONOM format."""
+def representation_premis_parts(*, rep: str, created: datetime, software: str,
+                                version: str) -> tuple[bytes, bytes, bytes]:
+    """The fixed parts of the representation PREMIS: (head, middle, tail). The file objects
+    (:func:`premis_file_object`) go between head and middle, and the fixity event's links to
+    them (:func:`premis_file_link`) between middle and tail, in the same order."""
     root = _root()
     rep_obj = _sub(root, "object")
     rep_obj.set(_XSI_TYPE, "representation")
     _identifier(rep_obj, "local", rep)
-    for f in files:
-        obj = _sub(root, "object")
-        obj.set(_XSI_TYPE, "file")
-        _identifier(obj, "local", f.path)
-        chars = _sub(obj, "objectCharacteristics")
-        _sub(chars, "compositionLevel", "0")
-        fixity = _sub(chars, "fixity")
-        _sub(fixity, "messageDigestAlgorithm", "SHA-256")
-        _sub(fixity, "messageDigest", f.sha256.lower())
-        _sub(chars, "size", str(f.size))
-        fmt = _sub(chars, "format")
-        designation = _sub(fmt, "formatDesignation")
-        _sub(designation, "formatName", f.format_name)
-        if f.puid:
-            registry = _sub(fmt, "formatRegistry")
-            _sub(registry, "formatRegistryName", "PRONOM")
-            _sub(registry, "formatRegistryKey", f.puid)
-        _sub(obj, "originalName", f.original_name)
-        _link(obj, "Event", "event-fixity-1")
+    _sub(root, "object", splice=f"{SPLICE}-0")
     _event(root, ident="event-fixity-1", kind="message digest calculation",
            at=created.isoformat(), detail="SHA-256 beräknad vid kopiering till paketet",
-           agents=[(f"agent-{software}", "executing program")],
-           objects=[f.path for f in files],
+           agents=[(f"agent-{software}", "executing program")], objects=[],
            value_uri=f"{_EVENT_TYPE_AUTHORITY}/mes")
+    ev = root[-1]
+    _sub(ev, "linkingObjectIdentifier", splice=f"{SPLICE}-1")
     _software_agent(root, software, version)
-    return serialise(root)
+    head, middle, tail = splice_parts(serialise(root), 2)
+    return head, middle, tail
+
+
+def premis_file_object(f: PremisFile) -> str:
+    """One PREMIS file object (fixity, size, format, original name), as the serialised tree
+    holds it (two-space indentation, lxml's escaping)."""
+    registry = ("" if not f.puid else
+                "        <formatRegistry>\n"
+                "          <formatRegistryName>PRONOM</formatRegistryName>\n"
+                f"          <formatRegistryKey>{xml_text(f.puid)}</formatRegistryKey>\n"
+                "        </formatRegistry>\n")
+    return ("  <object xsi:type=\"file\">\n"
+            "    <objectIdentifier>\n"
+            "      <objectIdentifierType>local</objectIdentifierType>\n"
+            f"      <objectIdentifierValue>{xml_text(f.path)}</objectIdentifierValue>\n"
+            "    </objectIdentifier>\n"
+            "    <objectCharacteristics>\n"
+            "      <compositionLevel>0</compositionLevel>\n"
+            "      <fixity>\n"
+            "        <messageDigestAlgorithm>SHA-256</messageDigestAlgorithm>\n"
+            f"        <messageDigest>{xml_text(f.sha256.lower())}</messageDigest>\n"
+            "      </fixity>\n"
+            f"      <size>{f.size}</size>\n"
+            "      <format>\n"
+            "        <formatDesignation>\n"
+            f"          <formatName>{xml_text(f.format_name)}</formatName>\n"
+            "        </formatDesignation>\n"
+            f"{registry}"
+            "      </format>\n"
+            "    </objectCharacteristics>\n"
+            f"    <originalName>{xml_text(f.original_name)}</originalName>\n"
+            "    <linkingEventIdentifier>\n"
+            "      <linkingEventIdentifierType>local</linkingEventIdentifierType>\n"
+            "      <linkingEventIdentifierValue>event-fixity-1</linkingEventIdentifierValue>\n"
+            "    </linkingEventIdentifier>\n"
+            "  </object>\n")
+
+
+def premis_file_link(path: str) -> str:
+    """The fixity event's link to one file object."""
+    return ("    <linkingObjectIdentifier>\n"
+            "      <linkingObjectIdentifierType>local</linkingObjectIdentifierType>\n"
+            f"      <linkingObjectIdentifierValue>{xml_text(path)}"
+            "</linkingObjectIdentifierValue>\n"
+            "    </linkingObjectIdentifier>\n")
+
+
+def build_representation_premis(files: Sequence[PremisFile], *, rep: str, created: datetime,
+                                software: str, version: str) -> bytes:
+    """PREMIS for the representation: objects with fixity, size and PRONOM format."""
+    head, middle, tail = representation_premis_parts(rep=rep, created=created,
+                                                     software=software, version=version)
+    return (head + "".join(premis_file_object(f) for f in files).encode("utf-8") + middle
+            + "".join(premis_file_link(f.path) for f in files).encode("utf-8") + tail)
 
 
 def build_package_premis(*, objid: str, created: datetime, software: str, version: str,

@@ -2,7 +2,9 @@
 (överföringspaket) follows, and the agents and submission-agreement defaults it carries.
 
 Profiles are YAML data in ``diariekit.fgs_templates`` (``profile-fgs-2.0.yaml``, the default:
-FGS Paketstruktur 2.0 = E-ARK CSIP/SIP 2.1.0 with CITS ERMS 3.0; ``profile-csip-2.2.yaml``),
+FGS Paketstruktur 2.0 = E-ARK CSIP/SIP 2.1.0 with CITS ERMS 3.0;
+``profile-fgs-2.0-erms-2.1.yaml``: the same with CITS ERMS 2.1 (schema 2.1.2,
+``citserms_v2_1``); ``profile-csip-2.2.yaml``),
 read with :mod:`importlib.resources`, or any YAML file given by path. Text values in
 ``agents`` and ``submission`` are templates filled per case from the organisation
 (arkivbildare) and case: ``{org_name}``, ``{org_code}``, ``{org_number}``,

@@ -24,7 +24,7 @@ import typer
 from diariekit.commands.package_build import build_cmd
 from diariekit.samples.make_files import make_sample_files
 from lxml import etree
-from registration.conftest import make_registry
+from registries import make_registry
 from typer.testing import CliRunner
 
 from diariekit.cases import close_case
@@ -265,13 +265,20 @@ def test_archives_are_deterministic(packaged: Config, schemas: SchemaSet, tmp_pa
 
 
 @pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
-def test_interrupted_build_leaves_nothing(packaged: Config, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_build_leaves_no_package_and_resumes(packaged: Config, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    everything = Selection(series="KS", include_transferred=True)
+    fresh = build_case_packages(packaged, org_id="ks", out_dir=tmp_path / "fresh", fmt="dir",
+                                created=WHEN, actor="test", select=everything)
+    names = [href.rsplit("/", 1)[1] for p in fresh.packages
+             for href in etree.parse(str(p.path / "representations/rep1/METS.xml")).xpath(
+                 "//m:FLocat/@xlink:href", namespaces={"m": METS[1:-1], "xlink": XLINK[1:-1]})
+             if "/attachments/" in href]
+    assert len(names) > 4
     real = build_module._copy_from_store
-    calls = iter(range(1000))
 
     def failing(store: ContentStore, sha256: str, dest: Path) -> tuple[str, int]:
-        if next(calls) == 1:  # the second file: a later package, mid-copy
+        if dest.name == names[3]:  # the fourth file of the transfer, mid-copy
             dest.write_bytes(b"half")
             raise OSError("disk full")
         return real(store, sha256, dest)
@@ -279,16 +286,30 @@ def test_interrupted_build_leaves_nothing(packaged: Config, tmp_path: Path,
     monkeypatch.setattr(build_module, "_copy_from_store", failing)
     out = tmp_path / "out"
     with pytest.raises(OSError, match="disk full"):
-        build_case_packages(packaged, org_id="ks", out_dir=out, fmt="dir", actor="test")
-    assert list(out.iterdir()) == []
+        build_case_packages(packaged, org_id="ks", out_dir=out, fmt="dir", created=WHEN,
+                            actor="test", select=everything)
+    left = list(out.iterdir())
+    assert left and all(p.name.startswith(".") and p.name.endswith(".part") for p in left), \
+        "no package, only hidden temporaries with their journals"
     with connect(open_engine(packaged.registry_url)) as conn:
-        for table in (transfer, transfer_package, transfer_item):
-            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 0
-        assert conn.execute(sa.select(sa.func.count()).select_from(event)
-                            .where(event.c.kind == "transfer_built")).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(transfer)).scalar_one() == 1
     monkeypatch.setattr(build_module, "_copy_from_store", real)
-    result = build_case_packages(packaged, org_id="ks", out_dir=out, fmt="zip", actor="test")
-    assert len(result.packages) == len(KS_CASES)
+    result = build_case_packages(packaged, org_id="ks", out_dir=out, fmt="dir", created=WHEN,
+                                 actor="test", select=everything)
+    assert sum(p.reused_files for p in result.packages) == 3, "the 3 files copied are reused"
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.package_id
+                                                           for p in result.packages)
+    assert [p.package_id for p in result.packages] == [p.package_id for p in fresh.packages]
+    for a, b in zip(result.packages, fresh.packages, strict=True):
+        assert _tree_bytes(a.path) == _tree_bytes(b.path), "resumed = uninterrupted, bytewise"
+        assert a.sha256 == b.sha256 and b.reused_files == 0
+    with connect(open_engine(packaged.registry_url)) as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(transfer)).scalar_one() == 1
+
+
+def _tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
