@@ -449,7 +449,7 @@ def _case_head(conn: Connection, config: Config, org_code: str, oid: str,
                                            document.c.status != "voided")))
     events = [LogEvent(e.id, e.kind, e.at, e.actor, e.short_text) for e in conn.execute(
         sa.select(event.c.id, event.c.kind, event.c.at, event.c.actor, event.c.short_text)
-        .where(where, ~event.c.kind.like("transfer%")).order_by(event.c.seq))]
+        .where(where, event.c.kind.not_in(_PACKAGE_NEUTRAL_EVENTS)).order_by(event.c.seq))]
     data = CaseData(
         id=c.id, dnr=c.dnr, series=c.series_code, title=c.title, class_code=c.class_code,
         class_title=class_title, status=c.status, opened_at=c.opened_at, closed_at=c.closed_at,
@@ -474,6 +474,12 @@ def _iter_records(conn: Connection, head: _CaseHead) -> Iterator[tuple[RecordDat
                                               .where(document.c.id.in_(batch)))}
         for doc_id in batch:
             yield _record(conn, rows[doc_id], head.case.closed_at)
+
+
+#: Events that do not change what a package holds: building (and the archive accepting) the
+#: same case again gives the same bytes. A rejection does count, so that a case the archive
+#: sent back gets a new package (a new OBJID) the next time it is built.
+_PACKAGE_NEUTRAL_EVENTS = ("transfer_built", "transfer_accepted")
 
 
 def _load_case(conn: Connection, config: Config, org_code: str, oid: str,

@@ -176,29 +176,24 @@ def test_package_due_builds_validates_and_reports(closed_case: Config) -> None:
     assert get_transfer(config, pkg["package_id"]).status == "built"
 
 
-def test_package_due_rebuild_of_recorded_package_needs_a_person(closed_case: Config) -> None:
-    """The archive rejects the package; the case is due again and is rebuilt. While the
-    case's content is unchanged the rebuild has the same OBJID as the rejected package, so
-    it cannot be recorded again (``diariekit.packages.build``): a person must look (exit
-    1), and the job says which transfer holds the id."""
+def test_package_due_rebuilds_a_rejected_case_as_a_new_package(closed_case: Config) -> None:
+    """The archive rejects the package; the case is due again and is built again, as a new
+    package (the rejection is part of the case's history, so the OBJID differs) in a new
+    transfer; the rejected one stays on record."""
     config = closed_case
     assert _job(config, "run", "package-due", "--as-of", AFTER_DUE).code == 0
     (pkg,) = _reports(config, "package-due")[-1]["result"]["packages"]
     assert reject_transfer(config, pkg["package_id"], reason="ERMS ogiltig").changed
-    # the old package is still in the folder: the builder refuses to overwrite it (exit 6)
-    before = _state(config)
     r = _job(config, "run", "package-due", "--as-of", AFTER_DUE)
-    assert r.code == 6 and "already exists" in r.err and r.out == "", r.text
-    report = _reports(config, "package-due")[-1]
-    assert report["exit_code"] == 6 and report["error"]["exit_code"] == 6
-    assert _state(config) == before
-    Path(pkg["path"]).rename(config.path.parent / "avvisat.zip")
-    r = _job(config, "run", "package-due", "--as-of", AFTER_DUE)
-    assert r.code == 1, r.text
-    assert f"package {pkg['package_id']}" in r.out and "(rejected)" in r.out
-    report = _reports(config, "package-due")[-1]
-    assert report["exit_code"] == 1 and report["attention"]
-    assert [p["recorded"] for p in report["result"]["packages"]] == [False]
+    assert r.code == 0 and r.out == "", r.text
+    (again,) = _reports(config, "package-due")[-1]["result"]["packages"]
+    assert again["package_id"] != pkg["package_id"] and again["recorded"]
+    assert Path(pkg["path"]).exists() and Path(again["path"]).exists()
+    assert get_transfer(config, pkg["package_id"]).status == "rejected"
+    assert get_transfer(config, again["package_id"]).status == "built"
+    # Built again and not rejected: nothing more is due.
+    assert _job(config, "run", "package-due", "--as-of", AFTER_DUE).code == 0
+    assert _reports(config, "package-due")[-1]["result"]["packages"] == []
 
 
 @contextmanager
