@@ -4,7 +4,7 @@ Generates a synthetic registration CSV of N rows (no files), then, each in its o
 subprocess so that peak RSS is that run's own:
 
 * baseline: ``csv.reader`` over the same file and one ``sqlite3`` ``executemany`` of the
-  same fields into one plain table, one transaction, WAL, in the same folder;
+  same fields into one plain table, one transaction, in the same folder;
 * registration: ``register_rows(read_intake(csv))`` on a fresh SQLite registry with two
   organisations (ks, sn) and their sample plans;
 * registration again under ``tracemalloc`` for the Python heap peak (its time is not used);
@@ -12,11 +12,16 @@ subprocess so that peak RSS is that run's own:
   markings, events; every value, ids and hashes included, read beforehand from the timed
   run's registry) inserted again with raw ``sqlite3`` ``executemany``, one per table in
   foreign-key order, one ``BEGIN IMMEDIATE`` transaction, into a copy of the registry as it
-  was before the timed run (same schema, indexes, triggers, organisations and plans; WAL,
+  was before the timed run (same schema, indexes, triggers, organisations and plans;
   foreign keys on). It is the floor for any
   implementation that writes this schema; the plain baseline is the issue's target.
 
+Both baselines use the registry's own SQLite settings (WAL, ``synchronous = FULL``, the page
+cache of ``diariekit.registry.engine.SQLITE_CACHE_KIB``), so every side runs SQLite alike.
+
 Both sizes N/10 and N are measured, to show whether memory stays flat as N grows.
+Wall times give the ratios; each worker's CPU time (``time.process_time``) is printed too,
+since on a shared machine other processes stretch wall times far more than CPU times.
 
     python bench/bench_register.py                 # 100 000 rows
     python bench/bench_register.py --rows 10000 --profile
@@ -175,10 +180,20 @@ def _rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
+def _registry_pragmas(db: sqlite3.Connection) -> None:
+    """The registry's own connection settings (diariekit/registry/engine.py), so that the
+    baselines and the registration run SQLite alike: WAL, synchronous FULL, its page cache."""
+    from diariekit.registry.engine import SQLITE_CACHE_KIB
+
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+
+
 def worker_baseline(csv_path: Path, db_path: Path) -> dict[str, Any]:
     start_rss = _rss_kib()
     db = sqlite3.connect(db_path, isolation_level=None)
-    db.execute("PRAGMA journal_mode = WAL")
+    _registry_pragmas(db)
     cols = ", ".join(f"{c} TEXT" for c in BASELINE_COLUMNS)
     db.execute(f"CREATE TABLE row_ (line INTEGER PRIMARY KEY, {cols})")
     sql = f"INSERT INTO row_ VALUES ({', '.join('?' * (len(BASELINE_COLUMNS) + 1))})"
@@ -190,14 +205,14 @@ def worker_baseline(csv_path: Path, db_path: Path) -> dict[str, Any]:
             for line, cells in enumerate(reader, start=2):
                 yield [line, *(c.strip() or None for c in cells)]
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     db.execute("BEGIN IMMEDIATE")
     db.executemany(sql, rows())
     db.execute("COMMIT")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     count = db.execute("SELECT count(*) FROM row_").fetchone()[0]
     db.close()
-    return {"seconds": seconds, "rows": count, "rss_start_kib": start_rss,
+    return {"seconds": seconds, "cpu_seconds": cpu, "rows": count, "rss_start_kib": start_rss,
             "rss_peak_kib": _rss_kib()}
 
 
@@ -229,15 +244,15 @@ def worker_schema(source_db: Path, target_db: Path) -> dict[str, Any]:
     src.close()
     db = sqlite3.connect(target_db, isolation_level=None)
     db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA journal_mode = WAL")
-    t0 = time.perf_counter()
+    _registry_pragmas(db)
+    t0, c0 = time.perf_counter(), time.process_time()
     db.execute("BEGIN IMMEDIATE")
     for sql, values in loaded:
         db.executemany(sql, values)
     db.execute("COMMIT")
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     db.close()
-    return {"seconds": seconds, "table_rows": {t: len(v) for (t, _), (_, v)
+    return {"seconds": seconds, "cpu_seconds": cpu, "table_rows": {t: len(v) for (t, _), (_, v)
                                                in zip(SCHEMA_TABLES, loaded, strict=True)}}
 
 
@@ -278,9 +293,10 @@ def worker_register(csv_path: Path, config_path: Path, mode: str) -> dict[str, A
             pstats.Stats(profiler, stream=buf).sort_stats(key).print_stats(limit)
             out[f"profile_{key}"] = buf.getvalue()
     else:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         report = run()
         out["seconds"] = time.perf_counter() - t0
+        out["cpu_seconds"] = time.process_time() - c0
     if not report.committed or report.errors:
         first = "; ".join(f"{f.location}: {f.message}" for f in report.findings[:5])
         raise SystemExit(f"registration failed ({report.errors} errors): {first}")
@@ -342,7 +358,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
     head = ("rows", "baseline s", "schema baseline s", "register s", "ratio",
             "ratio (schema)", "baseline rows/s", "register rows/s", "RSS start MiB",
             "RSS peak MiB", "tracemalloc peak MiB")
-    lines = [head]
+    lines: list[tuple[str, ...]] = [head]
     for r in results:
         b, t = r["baseline"], r["time"]
         traced = (f"{r['trace']['tracemalloc_peak_bytes'] / 2**20:.1f}" if "trace" in r
@@ -352,7 +368,23 @@ def print_table(results: list[dict[str, Any]]) -> None:
                       f"{t['seconds'] / b['seconds']:.1f}×", f"{t['seconds'] / sb:.1f}×",
                       f"{r['n'] / b['seconds']:,.0f}", f"{r['n'] / t['seconds']:,.0f}",
                       _mib(t["rss_start_kib"]), _mib(t["rss_peak_kib"]), traced))
-    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    _print_rows(lines)
+
+
+def print_cpu_table(results: list[dict[str, Any]]) -> None:
+    """The same runs in CPU time of each worker (``time.process_time``): on a shared machine
+    other processes stretch the wall times, much less the CPU times."""
+    lines = [("rows", "baseline CPU s", "schema baseline CPU s", "register CPU s",
+              "CPU ratio", "CPU ratio (schema)")]
+    for r in results:
+        b, sb, t = (r[k]["cpu_seconds"] for k in ("baseline", "schema", "time"))
+        lines.append((f"{r['n']:,}", f"{b:.3f}", f"{sb:.3f}", f"{t:.2f}", f"{t / b:.1f}×",
+                      f"{t / sb:.1f}×"))
+    _print_rows(lines)
+
+
+def _print_rows(lines: list[tuple[str, ...]]) -> None:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     for k, line in enumerate(lines):
         print("| " + " | ".join(c.rjust(w) for c, w in zip(line, widths, strict=True)) + " |")
         if k == 0:
@@ -395,10 +427,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"diariekit registration benchmark: Python {sys.version.split()[0]}, "
               f"SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs")
         print("baseline = csv.reader + one sqlite3 executemany into one plain table, "
-              "one transaction, WAL")
+              "one transaction, the registry's SQLite settings (WAL, synchronous FULL, "
+              "cache_size)")
         print("schema baseline = sqlite3 executemany of the registration's own rows (values "
               "computed beforehand) into a copy of the registry's tables, one transaction\n")
         print_table(results)
+        print("\nCPU time of the same runs (the machine may be shared; wall time above):\n")
+        print_cpu_table(results)
         small, large = results
         print(f"\npeak RSS of the registration: {_mib(small['time']['rss_peak_kib'])} MiB at "
               f"{small['n']:,} rows, {_mib(large['time']['rss_peak_kib'])} MiB at "

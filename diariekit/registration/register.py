@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 from diariekit.clock import today
 from diariekit.config import Config, OrganisationConfig
 from diariekit.errors import ConfigError
-from diariekit.events import append_events, current_actor
+from diariekit.events import append_events, current_actor, insert_many
 from diariekit.files.acceptance import check_accepted
 from diariekit.files.formats import parse_formats_cell
 from diariekit.files.identify import identify
@@ -327,17 +327,13 @@ class _Batch:
         if self.case_rows:
             for c in self.case_rows:
                 c["last_document_seq"] = self.counters.take_document_seq(c["id"])
-            conn.execute(case_.insert(), self.case_rows)
-        for table, queued in ((document, self.document_rows), (file, self.file_rows),
-                              (secrecy_marking, self.secrecy_rows)):
-            if queued:
-                conn.execute(table.insert(), queued)
+        for table, queued in ((case_, self.case_rows), (document, self.document_rows),
+                              (file, self.file_rows), (secrecy_marking, self.secrecy_rows)):
+            insert_many(conn, table, queued)
         append_events(conn, self.events)
         self.counters.write_back()
-        if self.case_key_rows:
-            conn.execute(_CASE_KEYS.insert(), self.case_key_rows)
-        if self.external_id_rows:
-            conn.execute(_SEEN_IDS.insert(), self.external_id_rows)
+        insert_many(conn, _CASE_KEYS, self.case_key_rows)
+        insert_many(conn, _SEEN_IDS, self.external_id_rows)
         for queue in (self.case_rows, self.document_rows, self.file_rows, self.secrecy_rows,
                       self.events, self.case_key_rows, self.external_id_rows):
             queue.clear()
@@ -458,11 +454,15 @@ def _intake_hash(row: IntakeRow, file_hashes: list[str]) -> str:
     keys = ("series", "case", "case_key", "case_title", "class", "record_type", "direction",
             "date", "counterpart", "description", "document_type", "person_ref", "secrecy",
             "officer", "unit", "document")
-    doc: dict[str, object] = {k: row.get(k) for k in keys}
+    get = row.values.get
+    doc: dict[str, object] = {k: get(k) for k in keys}
     doc["files"] = file_hashes
     doc["extra"] = dict(sorted(row.extra.items()))
-    data = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(doc).encode("utf-8")).hexdigest()
+
+
+# The intake hash's JSON (stored: it must never change). One encoder for every row.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 class _Known(NamedTuple):
@@ -591,16 +591,17 @@ class _ImportedCase:
 
 def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
     """Validate one row completely, then queue its rows (nothing is queued for a bad row)."""
-    ext = row.get("external_id")
+    get = row.values.get  # (row.get, without a method call per field)
+    ext = get("external_id")
     direction = _direction(row, required=not batch.keep_numbers)
     when = _date(row, required=not batch.keep_numbers)
-    description = row.get("description") or row.get("document_type")
+    description = get("description") or get("document_type")
     if not description and not batch.keep_numbers:
         raise RowError("no description (Beskrivning)", "description")
 
     # Files: resolve safely and hash before anything is decided.
     files: list[tuple[Path, str, int]] = []
-    for rel in (row.get("files") or "").split("|"):
+    for rel in (get("files") or "").split("|"):
         if rel.strip():
             path = resolve_input_file(row.base_dir, rel)
             sha, size = sha256_file(path)
@@ -609,21 +610,21 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
 
     # Which case: an existing one (Ärende), one opened earlier in this batch (Ärendenyckel),
     # or a new one.
-    case_ref = row.get("case")
-    key = row.get("case_key")
+    case_ref = get("case")
+    key = get("case_key")
     s: SeriesInfo
     case_id: str | None = None
     dnr: str | None = None
     if case_ref and not batch.keep_numbers:
-        s, case_id, dnr = _existing_case(batch, case_ref, row.get("series"))
+        s, case_id, dnr = _existing_case(batch, case_ref, get("series"))
     elif key and key in batch.case_keys:
         case_id, dnr, s = batch.case_keys[key]
     else:
-        s = batch.series_for(row.get("series"))
+        s = batch.series_for(get("series"))
 
     # Idempotence.
     ext_key = (s.org_reg_id, ext) if ext else None
-    if batch.keep_numbers and row.get("document"):
+    if batch.keep_numbers and get("document"):
         existing_import = _existing_imported_document(batch, row, s)
         if existing_import is not None:
             if existing_import.intake_hash != intake_hash:
@@ -655,11 +656,11 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
             batch.remember_case_key(key, existing.case_id, existing.dnr, s)
         return RowOutcome(row.line, "skipped", existing.ref, existing.dnr, external_id=ext)
 
-    class_code = row.get("class")
+    class_code = get("class")
     rt = None
-    if not batch.keep_numbers or row.get("record_type") or batch.rules:
+    if not batch.keep_numbers or get("record_type") or batch.rules:
         rt = batch.classify(row, s, class_code)
-    hint = batch.secrecy(row.get("secrecy"))
+    hint = batch.secrecy(get("secrecy"))
     if hint.problems:
         raise RowError("; ".join(hint.problems), "secrecy")
     provisions = list(hint.provisions)
@@ -695,13 +696,13 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
             else:
                 case_id, dnr = found
         else:
-            title = row.get("case_title")
+            title = get("case_title")
             if not title:
                 raise RowError("a new case needs a title (Ärendemening)", "case_title")
             if class_code is None and rt is not None:
                 class_code = rt.class_code
     imported_seq = None
-    if batch.keep_numbers and row.get("document"):
+    if batch.keep_numbers and get("document"):
         imported_seq = _imported_document_seq(row, s)
 
     # Files into the content store; a row refused here takes its new objects back out.
@@ -732,14 +733,14 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
                 "id": case_id, "organisation_id": s.org_reg_id, "dnr": dnr, "raw_ref": None,
                 "series_id": s.series_id, "year": year, "number": number, "title": title,
                 "class_code": class_code, "status": "open", "opened_at": when or reg_date,
-                "officer": row.get("officer"), "unit": row.get("unit"),
+                "officer": get("officer"), "unit": get("unit"),
                 "initiative": "externt" if direction == "incoming" else "eget",
-                "registered_by": batch.actor, "person_ref": row.get("person_ref"),
+                "registered_by": batch.actor, "person_ref": get("person_ref"),
                 "attributes": None})
             batch.events.append({
                 "kind": "case_opened", "actor": batch.actor, "organisation_id": s.org_reg_id,
                 "case_id": case_id, "short_text": f"Ärende {dnr} öppnat: {title}",
-                "person_ref": row.get("person_ref")})
+                "person_ref": get("person_ref")})
         if key:
             batch.remember_case_key(key, case_id or "", dnr or "", s)
     opened = new_case  # (an imported case found already registered counts too, as before)
@@ -752,18 +753,18 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
         seq = batch.counters.next_document_seq(case_id)
     ref = s.fmt.render_document(dnr, seq)
     secret = bool(provisions)
-    counterpart = row.get("counterpart")
+    counterpart = get("counterpart")
     public_counterpart = counterpart
     if secret and counterpart:
-        public_counterpart = "Enskild" if row.get("person_ref") else None
+        public_counterpart = "Enskild" if get("person_ref") else None
     public_description = description or ""
     if secret:
-        public_description = (rt.name if rt else row.get("document_type")) or "Handling"
+        public_description = (rt.name if rt else get("document_type")) or "Handling"
     doc_id = new_id()
     batch.document_rows.append({
         "id": doc_id, "organisation_id": s.org_reg_id, "case_id": case_id, "seq": seq,
-        "ref": ref, "raw_ref": row.get("document"), "direction": direction,
-        "record_type_id": rt.id if rt else None, "document_type": row.get("document_type"),
+        "ref": ref, "raw_ref": get("document"), "direction": direction,
+        "record_type_id": rt.id if rt else None, "document_type": get("document_type"),
         "description": public_description,
         "description_protected": description if secret else None,
         "counterpart": public_counterpart,
@@ -796,7 +797,7 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
         "case_id": case_id, "document_id": doc_id,
         "event_date": when if batch.keep_numbers and when else None,
         "short_text": f"Handling {ref} registrerad: {public_description}",
-        "detail": None if secret else description, "person_ref": row.get("person_ref"),
+        "detail": None if secret else description, "person_ref": get("person_ref"),
         "payload": {"direction": direction, "files": len(identified),
                     "secrecy": [str(p) for p in provisions]}})
     batch.queued_hashes.setdefault((s.org_reg_id, intake_hash),
