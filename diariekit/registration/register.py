@@ -39,6 +39,8 @@ from diariekit.files.identify import identify
 from diariekit.files.pdfcheck import check_pdf
 from diariekit.files.store import ContentStore, sha256_file
 from diariekit.findings import Finding, Severity
+from diariekit.markings import DEFAULT_NOTE
+from diariekit.osl import load_provisions
 from diariekit.plans.store import active_version_ids
 from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
 from diariekit.registration.intake import IntakeRow
@@ -741,6 +743,17 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
                 "kind": "case_opened", "actor": batch.actor, "organisation_id": s.org_reg_id,
                 "case_id": case_id, "short_text": f"Ärende {dnr} öppnat: {title}",
                 "person_ref": get("person_ref")})
+            if provisions:
+                # A case opened by a secret document: its title (ärendemening) may tell
+                # what the document holds, so it is marked too and public extracts hide it.
+                opened_on = when or reg_date
+                batch.secrecy_rows.append({
+                    "id": new_id(), "target": "case_title", "target_id": case_id,
+                    "provision": str(provisions[0]), "marked_on": opened_on,
+                    "provision_known": load_provisions().known(provisions[0], opened_on),
+                    "max_until": load_provisions().max_until(provisions[0], opened_on),
+                    "marking_authority_id": s.org_reg_id, "marked_by": batch.actor,
+                    "note": DEFAULT_NOTE})
         if key:
             batch.remember_case_key(key, case_id or "", dnr or "", s)
     opened = new_case  # (an imported case found already registered counts too, as before)
@@ -786,12 +799,16 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
             "mime": ident.mime, "pronom_puid": ident.puid, "identifier_tool": ident.tool,
             "identifier_version": ident.tool_version, "identification_basis": ident.basis,
             "pdf_checks": pdf.to_dict() if pdf else None})
+    osl = load_provisions()
+    doc_date = when or reg_date
     for provision in provisions:
         batch.secrecy_rows.append({
             "id": new_id(), "target": "document", "target_id": doc_id,
-            "provision": str(provision), "marked_on": when or reg_date,
+            "provision": str(provision), "marked_on": doc_date,
+            "provision_known": osl.known(provision, doc_date),
+            "max_until": osl.max_until(provision, doc_date),
             "marking_authority_id": s.org_reg_id, "marked_by": batch.actor,
-            "note": "vid registrering" if hint.provisions else "handlingstypens standard"})
+            "note": "vid registrering" if hint.provisions else DEFAULT_NOTE})
     batch.events.append({
         "kind": "document_registered", "actor": batch.actor, "organisation_id": s.org_reg_id,
         "case_id": case_id, "document_id": doc_id,

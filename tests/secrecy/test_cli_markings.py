@@ -22,7 +22,7 @@ from diariekit.markings import (
     review_markings,
     unmark,
 )
-from diariekit.registry.engine import connect, sqlite_url_for_path
+from diariekit.registry.engine import connect, sqlite_url_for_path, write_transaction
 from diariekit.registry.schema import document, event, secrecy_marking
 from diariekit.registry.session import open_registry
 
@@ -330,10 +330,18 @@ def test_review(reg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     every = review_markings(reg, before=date(2030, 1, 1))
     assert [r for r in every if r["marking_authority"] == "sn"] == review_markings(
         reg, before=date(2030, 1, 1), org_id="sn")
-    # Registration's default markings are stored without max_until: computed from the date.
+    # Registration stores its default markings with max_until (the document's date + 70 år);
+    # a marking stored without one (older registries) has it computed from the date.
     monkeypatch.setenv("DIARIEKIT_TODAY", "2026-03-01")
     far = review_markings(reg, before=date(2096, 2, 4), org_id="sn")
-    computed = [r for r in far if r["ref"] == "SN-2026-00001-1" and r["default"]]
+    stored = [r for r in far if r["ref"] == "SN-2026-00001-1" and r["default"]]
+    assert [(r["max_until"], r["max_until_source"]) for r in stored] == [
+        ("2096-02-03", "marking")]
+    with write_transaction(open_registry(reg)) as conn:
+        conn.execute(sa.update(secrecy_marking).where(secrecy_marking.c.id == stored[0]["id"])
+                     .values(max_until=None))
+    far = review_markings(reg, before=date(2096, 2, 4), org_id="sn")
+    computed = [r for r in far if r["id"] == stored[0]["id"]]
     assert [(r["max_until"], r["max_until_source"]) for r in computed] == [
         ("2096-02-03", "computed")]
     bad = dk(reg, "secrecy", "review", "--expiring-before", "soon")
