@@ -233,7 +233,7 @@ def worker_copy(storage: Path, out: Path) -> dict[str, Any]:
             "rss_start_kib": start_rss, "rss_peak_kib": _rss_kib()}
 
 
-def worker_build(config_path: Path, dnr: str, out: Path) -> dict[str, Any]:
+def worker_build(config_path: Path, dnr: str, out: Path, link: bool = False) -> dict[str, Any]:
     from diariekit.clock import STOCKHOLM
     from diariekit.config import load_config
     from diariekit.packages.build import Selection, build_case_packages
@@ -242,7 +242,7 @@ def worker_build(config_path: Path, dnr: str, out: Path) -> dict[str, Any]:
     start_rss = _rss_kib()
     t0 = time.perf_counter()
     result = build_case_packages(config, org_id="ks", select=Selection(cases=(dnr,)),
-                                 out_dir=out, fmt="dir", actor="bench",
+                                 out_dir=out, fmt="dir", actor="bench", link=link,
                                  created=datetime(2026, 12, 1, 10, 0, tzinfo=STOCKHOLM))
     seconds = time.perf_counter() - t0
     pkg = result.packages[0]
@@ -286,8 +286,9 @@ def _worker_main(args: argparse.Namespace) -> None:
         result = worker_hash(Path(args.storage))
     elif args.worker == "copy":
         result = worker_copy(Path(args.storage), Path(args.out))
-    elif args.worker == "build":
-        result = worker_build(Path(args.config), args.dnr, Path(args.out))
+    elif args.worker in ("build", "build-link"):
+        result = worker_build(Path(args.config), args.dnr, Path(args.out),
+                              link=args.worker == "build-link")
     elif args.worker == "validate":
         result = worker_validate(Path(args.package))
     else:
@@ -334,6 +335,16 @@ def measure(work: Path, info: dict[str, Any], bag: bool) -> dict[str, Any]:
                              info["dnr"], "--out", str(work / "out-warm"))
     _say(f"build cold {r['build_cold']['seconds']:.2f} s, warm {r['build_warm']['seconds']:.2f} s")
     shutil.rmtree(work / "out-cold")
+    # --link: the data files are hard-linked from the store (read once to check the hash).
+    evict(storage)
+    r["link_cold"] = _spawn("--worker", "build-link", "--config", info["config"], "--dnr",
+                            info["dnr"], "--out", str(work / "link-cold"))
+    r["link_warm"] = _spawn("--worker", "build-link", "--config", info["config"], "--dnr",
+                            info["dnr"], "--out", str(work / "link-warm"))
+    _say(f"build --link cold {r['link_cold']['seconds']:.2f} s, "
+         f"warm {r['link_warm']['seconds']:.2f} s")
+    shutil.rmtree(work / "link-cold")
+    shutil.rmtree(work / "link-warm")
     package = Path(r["build_warm"]["package"])
     evict(package)
     r["validate_cold"] = _spawn("--worker", "validate", "--package", str(package))
@@ -386,6 +397,8 @@ def report(r: dict[str, Any], small: bool) -> None:
     add("copy + syncfs, no hash (1 thread)", "copy_warm", "warm", hw)
     add("diariekit build (dir)", "build_cold", "cold", hc)
     add("diariekit build (dir)", "build_warm", "warm", hw)
+    add("diariekit build (dir, --link)", "link_cold", "cold", hc)
+    add("diariekit build (dir, --link)", "link_warm", "warm", hw)
     add("diariekit validate", "validate_cold", "cold", hc)
     add("diariekit validate", "validate_warm", "warm", hw)
     add("bagit make_bag (2 processes)", "bag_make", "warm", hw)
@@ -403,6 +416,10 @@ def report(r: dict[str, Any], small: bool) -> None:
     bc, vc = r["build_cold"]["seconds"] / hc, r["validate_cold"]["seconds"] / hc
     print(f"\nbuild / hash: {bw:.2f}× warm, {bc:.2f}× cold (target ≤ 1.25×: "
           f"{'met' if max(bw, bc) <= 1.25 else 'met warm only' if bw <= 1.25 else 'missed'})")
+    if "link_warm" in r:
+        lw, lc = r["link_warm"]["seconds"] / hw, r["link_cold"]["seconds"] / hc
+        print(f"build --link / hash: {lw:.2f}× warm, {lc:.2f}× cold (target ≤ 1.25×: "
+              f"{'met' if max(lw, lc) <= 1.25 else 'met warm only' if lw <= 1.25 else 'missed'})")
     if "copy_warm" in r:
         print(f"build / copy + syncfs (warm): "
               f"{r['build_warm']['seconds'] / r['copy_warm']['seconds']:.2f}×")
@@ -434,7 +451,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tmp", type=Path, default=Path("/tmp"),
                         help="folder for the temporary files (default /tmp)")
     parser.add_argument("--json", action="store_true", help="print the raw results as JSON")
-    parser.add_argument("--worker", choices=["hash", "copy", "build", "validate", "bag-make",
+    parser.add_argument("--worker", choices=["hash", "copy", "build", "build-link", "validate",
+                                             "bag-make",
                                              "bag-validate"], help=argparse.SUPPRESS)
     for name in ("--storage", "--config", "--dnr", "--out", "--package", "--folder"):
         parser.add_argument(name, help=argparse.SUPPRESS)

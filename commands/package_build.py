@@ -65,6 +65,10 @@ def build_cmd(
     max_files: int | None = typer.Option(
         None, "--max-files", metavar="N", help="Split the transfer: at most N data files per "
         "package (cases packed together, never split; a case over it goes alone)."),
+    link: bool = typer.Option(
+        False, "--link", help="Folder output: hard-link the data files from the store instead "
+        "of copying them (each is still read once and its SHA-256 checked). Fast, but the "
+        "package shares the store's files: move or upload it, then delete it."),
     by: str | None = typer.Option(None, "--by", help="Who acts (default: $USER)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -88,6 +92,8 @@ def build_cmd(
       diariekit package build --org sn --class 2.3 --due --format tar
 
       diariekit package build --series KS --max-size 4G --max-files 50000 --format zip
+
+      diariekit package build --series KS --link --out /mnt/e-arkiv/inkorg/
     """
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got '{fmt}'")
@@ -109,7 +115,7 @@ def build_cmd(
         config, org_id=org, select=select, out_dir=out, fmt=fmt,
         created=parse_created(created) if created else None, actor=by, profile=profile,
         schema_dir=schemas, max_size=parse_size(max_size) if max_size else None,
-        max_files=max_files)
+        max_files=max_files, link=link)
     if as_json:
         print_json(result.to_dict())
         return

@@ -51,6 +51,7 @@ How it behaves:
 from __future__ import annotations
 
 import ctypes
+import errno
 import fcntl
 import hashlib
 import io
@@ -535,8 +536,43 @@ def _buffer() -> memoryview:
     return view
 
 
-def _copy_from_store(store: ContentStore, sha256: str, dest: Path) -> tuple[str, int]:
-    """Copy one object to ``dest`` while hashing it (one pass); return (sha256, size)."""
+def _link_from_store(store: ContentStore, sha256: str, dest: Path) -> tuple[str, int] | None:
+    """Hard-link one object to ``dest`` after reading it once to verify its hash; None when
+    the file system cannot link it (another device, no permission): then it is copied."""
+    digest = hashlib.sha256()
+    size = 0
+    view = _buffer()
+    with store.open(sha256) as opened:
+        src = cast(io.BufferedReader, opened)
+        while count := src.readinto(view):
+            digest.update(view[:count])
+            size += count
+    got = digest.hexdigest()
+    if got != sha256:
+        raise CorruptObjectError(f"stored object {sha256} reads back as {got}: the content "
+                                 "store is damaged; run a store check before transferring")
+    try:
+        # A file left by an interrupted run (not in its journal) is replaced, as a copy
+        # would overwrite it.
+        dest.unlink(missing_ok=True)
+        os.link(store.path_for(sha256), dest)
+    except OSError as exc:
+        if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES):
+            return None
+        raise
+    return got, size
+
+
+def _copy_from_store(store: ContentStore, sha256: str, dest: Path,
+                     link: bool = False) -> tuple[str, int]:
+    """Copy one object to ``dest`` while hashing it (one pass); return (sha256, size).
+
+    With ``link``, hard-link it instead (verified by one read), where the file system allows.
+    """
+    if link:
+        linked = _link_from_store(store, sha256, dest)
+        if linked is not None:
+            return linked
     digest = hashlib.sha256()
     size = 0
     view = _buffer()
@@ -759,7 +795,7 @@ class _Counts:
 
 def _write_tree(conn: Connection, folder: Path, work: Path, heads: Sequence[_CaseHead],
                 profile: Profile, store: ContentStore, objid: str, created: datetime,
-                schema_dir: Path | None, journal: _Journal) -> _Counts:
+                schema_dir: Path | None, journal: _Journal, link: bool = False) -> _Counts:
     """Write the package folder, streaming: ERMS records document by document, data files
     copied and hashed in worker threads, their METS/PREMIS entries written as they come
     (in package order) to the PREMIS file and to a fragment of the METS, so memory does not
@@ -797,7 +833,7 @@ def _write_tree(conn: Connection, folder: Path, work: Path, heads: Sequence[_Cas
         att, reused = item
         if reused is not None:
             return att, att.sha256, reused, True
-        sha, size = _copy_from_store(store, att.sha256, attach_dir / att.name)
+        sha, size = _copy_from_store(store, att.sha256, attach_dir / att.name, link)
         return att, sha, size, False
 
     with open(work / "links.part", "w+b") as links, \
@@ -1031,7 +1067,7 @@ def _build_key(conn: Connection, objid: str, fmt: str, profile: Profile, created
 
 def _build_package(conn: Connection, heads: Sequence[_CaseHead], profile: Profile,
                    store: ContentStore, out_dir: Path, fmt: str, created: datetime | None,
-                   schema_dir: Path | None, oversize: bool) -> _Pending:
+                   schema_dir: Path | None, oversize: bool, link: bool = False) -> _Pending:
     cases = [h.case for h in heads]
     when = created or max(_default_created(h.case, h.events) for h in heads)
     objid = package_id(profile, cases if len(cases) > 1 else cases[0], when)
@@ -1063,8 +1099,10 @@ def _build_package(conn: Connection, heads: Sequence[_CaseHead], profile: Profil
                 _remove(work / "journal.jsonl")
                 journal = _Journal(work / "journal.jsonl", key)
             tree.mkdir(exist_ok=True)
+            # The folder is the package only for --format dir; for zip and tar it is a
+            # temporary stage, which may share the store's files (the archive is the copy).
             counts = _write_tree(conn, tree, work, heads, profile, store, objid, when,
-                                 schema_dir, journal)
+                                 schema_dir, journal, link=link or fmt != "dir")
             if fmt == "dir":
                 sha, _ = _sha256_size(tree / "METS.xml")
                 size = _tree_size(tree)
@@ -1265,8 +1303,15 @@ def build_case_packages(config: Config, *, org_id: str | None = None,
                         created: datetime | None = None, actor: str | None = None,
                         profile: Profile | str | Path | None = None,
                         schema_dir: Path | None = None, max_size: int | None = None,
-                        max_files: int | None = None) -> BuildResult:
+                        max_files: int | None = None, link: bool = False) -> BuildResult:
     """Build the transfer packages (överföringspaket, SIP) of the selected closed cases.
+
+    ``link`` (``--link``, folder output only) hard-links the data files from the content
+    store instead of copying them, where the file system allows (each is still read once to
+    verify its SHA-256). A linked package shares its files with the store: move or upload
+    it and then delete it, since data in a linked package left on disk outlives disposal
+    (gallring) of the stored file. Zip and tar output always stage this way internally;
+    the archive itself is the copy.
 
     One package per case; with ``max_size`` (bytes of data files) and/or ``max_files``, the
     cases are packed, in selection order, into as few packages as the limits allow (a case
@@ -1319,7 +1364,7 @@ def build_case_packages(config: Config, *, org_id: str | None = None,
                 notes.append(f"case {heads[0].case.dnr} ({n} files, {b} bytes) is over the "
                              "package limit on its own: packaged alone")
             pending.append(_build_package(conn, heads, prof, store, out_dir, fmt, created,
-                                          schemas, oversize))
+                                          schemas, oversize, link))
             conn.rollback()  # end the read transaction between packages
         _finish(pending, out_dir)
     try:

@@ -277,11 +277,12 @@ def test_failed_build_leaves_no_package_and_resumes(packaged: Config, tmp_path: 
     assert len(names) > 4
     real = build_module._copy_from_store
 
-    def failing(store: ContentStore, sha256: str, dest: Path) -> tuple[str, int]:
+    def failing(store: ContentStore, sha256: str, dest: Path,
+                link: bool = False) -> tuple[str, int]:
         if dest.name == names[3]:  # the fourth file of the transfer, mid-copy
             dest.write_bytes(b"half")
             raise OSError("disk full")
-        return real(store, sha256, dest)
+        return real(store, sha256, dest, link)
 
     monkeypatch.setattr(build_module, "_copy_from_store", failing)
     out = tmp_path / "out"
@@ -416,3 +417,28 @@ def test_no_protected_value_in_any_package_metadata(packaged: Config, tmp_path: 
                     checked += 1
                     assert protected not in text, f"{pkg.dnr}: '{protected}' leaked"
     assert checked > 50
+
+
+@pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
+def test_linked_folder_shares_the_store_files_and_has_the_same_bytes(
+        packaged: Config, schemas: SchemaSet, tmp_path: Path) -> None:
+    store = ContentStore(packaged.storage_path)
+    sel = Selection(cases=(SN_CASES[0],))
+    copied = build_case_packages(packaged, org_id="sn", out_dir=tmp_path / "copy", fmt="dir",
+                                 created=WHEN, select=sel, actor="test")
+    linked = build_case_packages(packaged, org_id="sn", out_dir=tmp_path / "link", fmt="dir",
+                                 created=WHEN, select=sel, actor="test", link=True)
+    a, b = copied.packages[0].path, linked.packages[0].path
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+    data = [f for f in files if "attachments" in f.parts]
+    assert data
+    for f in data:
+        assert (a / f).stat().st_nlink == 1  # a copy
+        same = (b / f).stat()
+        stored = store.path_for(_sha(b / f)).stat()
+        assert same.st_nlink >= 2 and (same.st_ino, same.st_dev) == (stored.st_ino,
+                                                                      stored.st_dev)
+    report = validate_package(b, schemas=schemas)
+    assert report.valid, report.to_dict()
