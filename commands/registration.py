@@ -10,7 +10,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from diariekit.cases import assign_case, case_detail, close_case, document_detail, list_cases
+from diariekit.cases import (
+    assign_case,
+    case_detail,
+    close_case,
+    document_detail,
+    list_cases,
+    void_case,
+    void_document,
+)
 from diariekit.errors import ExitCode, UsageError
 from diariekit.findings import Severity
 from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
@@ -30,8 +38,9 @@ from .common import (
     print_json,
 )
 
-case_app = typer.Typer(help="Cases (ärenden): list, show, close, assign.", no_args_is_help=True)
-doc_app = typer.Typer(help="Documents (handlingar): show.", no_args_is_help=True)
+case_app = typer.Typer(help="Cases (ärenden): list, show, close, void, assign.",
+                       no_args_is_help=True)
+doc_app = typer.Typer(help="Documents (handlingar): show, void.", no_args_is_help=True)
 dnr_app = typer.Typer(help="Case references (diarienummer): parse.", no_args_is_help=True)
 
 ORG_OPTION = typer.Option(None, "--org", help="Organisation (default: the config's default).")
@@ -228,6 +237,30 @@ def case_close_cmd(
         console.print(f"[green]✓[/] {result['dnr']} {result['status']} {result['closed']}")
 
 
+@case_app.command("void")
+@handle_errors
+def case_void_cmd(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="DNR"),
+    reason: str = typer.Option(..., "--reason", help="Why the case is voided."),
+    org: str | None = ORG_OPTION,
+    by: str | None = typer.Option(None, "--by", help="Who voids (default: $USER)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Void (makulera) a case opened by mistake, with its documents; the number is never reused.
+
+    Example:
+
+      diariekit case void "KS 2026/0042" --reason "Dubbelregistrering av KS 2026/0041"
+    """
+    result = void_case(get_config(ctx), ref, reason=reason, org_id=org, actor=by)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"[green]✓[/] {result['dnr']} voided, with "
+                      f"{len(result['documents_voided'])} documents")
+
+
 @case_app.command("assign")
 @handle_errors
 def case_assign_cmd(
@@ -250,6 +283,32 @@ def case_assign_cmd(
         print_json(result)
     else:
         console.print(f"[green]✓[/] {result['dnr']} → {officer}")
+
+
+@doc_app.command("void")
+@handle_errors
+def doc_void_cmd(
+    ctx: typer.Context,
+    ref: str = typer.Argument(..., metavar="REF", help="Document number, e.g. 'KS 2026/0042-3'."),
+    reason: str = typer.Option(..., "--reason", help="Why the entry is voided."),
+    org: str | None = ORG_OPTION,
+    by: str | None = typer.Option(None, "--by", help="Who voids (default: $USER)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Void (makulera) a document registered by mistake; its number is never reused.
+
+    The entry stays in the register, marked voided with who, when and why.
+
+    Example:
+
+      diariekit doc void "KS 2026/0042-3" --reason "Registrerad i fel ärende"
+    """
+    result = void_document(get_config(ctx), ref, reason=reason, org_id=org, actor=by)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"[green]✓[/] {result['ref']} voided"
+                      f"{'' if result['changed'] else ' (already)'}")
 
 
 @doc_app.command("show")

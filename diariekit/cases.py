@@ -8,7 +8,7 @@ and keeps its number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -193,6 +193,68 @@ def document_detail(config: Config, ref: str, *, org_id: str | None = None,
         view = _document_view(conn, d, protected)
         view["case"] = c.dnr
         return view
+
+
+def void_document(config: Config, ref: str, *, reason: str, org_id: str | None = None,
+                  actor: str | None = None) -> dict[str, Any]:
+    """Void (makulera) a document registered by mistake: it keeps its number, dates and files,
+    is marked ``voided`` with who, when and why, and is left out of retention and disposal.
+    Voiding it again changes nothing."""
+    if not reason.strip():
+        raise UsageError("--reason must say why the entry is voided")
+    org = config.organisation(org_id)
+    who = actor or current_actor()
+    with write_transaction(open_registry(config)) as conn:
+        c, seq = resolve_document(conn, organisation_id(conn, org.id), ref)
+        d = conn.execute(sa.select(document.c.id, document.c.ref, document.c.status)
+                         .where(document.c.case_id == c.id, document.c.seq == seq)).first()
+        if d is None:
+            raise InvalidInputError(f"no document {ref} in the registry")
+        changed = _void_documents(conn, c, [d], reason.strip(), who)
+    return {"ref": d.ref, "status": "voided", "changed": bool(changed)}
+
+
+def _void_documents(conn: Connection, c: CaseRef, docs: list[Any], reason: str,
+                    who: str) -> list[str]:
+    """Void the documents that are still registered; refuse disposed or delivered ones."""
+    for d in docs:
+        if d.status in ("disposed", "transferred"):
+            raise PolicyError(f"document {d.ref} is {d.status}: it can no longer be voided")
+    todo = [d for d in docs if d.status == "registered"]
+    for d in todo:
+        conn.execute(sa.update(document).where(document.c.id == d.id).values(
+            status="voided", voided_reason=reason, voided_by=who,
+            voided_at=datetime.now(UTC), retention_due=None, delivery_due=None))
+        append_event(conn, kind="document_voided", actor=who, organisation_id=c.organisation_id,
+                     case_id=c.id, document_id=d.id, short_text=f"Handling {d.ref} makulerad",
+                     detail=reason)
+    return [d.ref for d in todo]
+
+
+def void_case(config: Config, ref: str, *, reason: str, org_id: str | None = None,
+              actor: str | None = None) -> dict[str, Any]:
+    """Void (makulera) a case opened by mistake, with all its documents: the number is never
+    reused, the entries stay in the register as ``voided``. Voiding it again changes nothing."""
+    if not reason.strip():
+        raise UsageError("--reason must say why the case is voided")
+    org = config.organisation(org_id)
+    who = actor or current_actor()
+    with write_transaction(open_registry(config)) as conn:
+        c = resolve_case(conn, organisation_id(conn, org.id), ref)
+        status = conn.execute(sa.select(case_.c.status).where(case_.c.id == c.id)).scalar_one()
+        docs = list(conn.execute(sa.select(document.c.id, document.c.ref, document.c.status)
+                                 .where(document.c.case_id == c.id).order_by(document.c.seq)))
+        voided = _void_documents(conn, c, docs, reason.strip(), who)
+        if status != "voided":
+            conn.execute(sa.update(case_).where(case_.c.id == c.id).values(
+                status="voided", closing_kind="makulerad", closed_at=today(),
+                voided_reason=reason.strip(), voided_by=who, voided_at=datetime.now(UTC)))
+            append_event(conn, kind="status_changed", actor=who,
+                         organisation_id=c.organisation_id, case_id=c.id,
+                         short_text=f"Ärende {c.dnr} makulerat", detail=reason.strip(),
+                         payload={"status": "voided", "closing_kind": "makulerad"})
+    return {"dnr": c.dnr, "status": "voided", "changed": status != "voided" or bool(voided),
+            "documents_voided": voided}
 
 
 def close_case(config: Config, ref: str, *, org_id: str | None = None,

@@ -71,3 +71,36 @@ def test_dnr_parse_any_configured_form(registry: Config) -> None:
     assert doc[0]["case"] == "KS 2026/0042"
     assert doc[1]["document"] == "SN-2026-00042-3" and doc[1]["seq"] == 3
     assert run(*_cfg(registry), "dnr", "parse", "nonsens").code == 1
+
+
+def test_void_keeps_the_number_and_the_entry(registry: Config,
+                                             write_input: Callable[..., Path]) -> None:
+    path = write_input(ROWS)
+    assert run(*_cfg(registry), "register", path).code == 0
+    assert run(*_cfg(registry), "doc", "void", "KS 2026/0001-2", "--reason", "").code == 2
+    voided = run(*_cfg(registry), "doc", "void", "KS 2026/0001-2", "--reason",
+                 "Registrerad i fel ärende", "--json")
+    assert voided.code == 0 and voided.json() == {"ref": "KS 2026/0001-2", "status": "voided",
+                                                  "changed": True}
+    again = run(*_cfg(registry), "doc", "void", "KS 2026/0001-2", "--reason", "x", "--json")
+    assert again.json()["changed"] is False
+    doc = run(*_cfg(registry), "doc", "show", "KS 2026/0001-2", "--json").json()
+    assert doc["status"] == "voided" and doc["files"] == [] and doc["seq"] == 2
+    # The number is never reused: the next document of the case is -3.
+    more = write_input("k9;KS;KS 2026/0001;;;ks-1.1.4-02;Utgående;2026-03-05;Länsstyrelsen;"
+                       "Påminnelse;AA;;;\n", name="more.csv")
+    # this input names the registered case (Ärende) instead of a key
+    more.write_text(more.read_text(encoding="utf-8").replace("Ärendenyckel", "Ärende", 1),
+                    encoding="utf-8")
+    added = run(*_cfg(registry), "register", more, "--json")
+    assert added.code == 0, added.text
+    assert [r["ref"] for r in added.json()["rows"]] == ["KS 2026/0001-3"]
+    case = run(*_cfg(registry), "case", "void", "KS 2026/0001", "--reason",
+               "Dubbelregistrering", "--json")
+    assert case.code == 0 and case.json()["documents_voided"] == ["KS 2026/0001-1",
+                                                                  "KS 2026/0001-3"]
+    assert run(*_cfg(registry), "case", "close", "KS 2026/0001").code == 6
+    shown = run(*_cfg(registry), "case", "show", "KS 2026/0001", "--json").json()
+    assert shown["status"] == "voided"
+    assert {d["status"] for d in shown["documents"]} == {"voided"}
+    assert run(*_cfg(registry), "audit", "verify").code == 0
