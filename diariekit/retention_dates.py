@@ -364,6 +364,46 @@ def _due_for(r: Any, rules: dict[tuple[str, str], tuple[str, str, Any, str | Non
                   rt_id, pv_id)
 
 
+def dates_at_registration(rule: RetentionRule | None, delivery: DeliveryRule | None,
+                          doc_date: date, reg_date: date
+                          ) -> tuple[date | None, date | None, dict[str, Any]]:
+    """(retention date, delivery date, basis) of a document being registered.
+
+    At registration only the document's own date and the registration date are known; a rule
+    counting from anything else (the case's closing, a transfer …) gets its date later
+    (``case close``, ``retention trigger``, ``retention recompute``). Gives what
+    :func:`compute_due_dates` would give for the same document right after registration.
+    """
+    known = {Trigger.DOCUMENT_DATE: doc_date, Trigger.REGISTERED: reg_date}
+    due: date | None = None
+    trig: date | None = None
+    basis = "oklassificerad: bevaras" if rule is None else (_no_date_reason(rule) or "")
+    if rule is not None and not basis:
+        assert rule.trigger is not None
+        trig = known.get(rule.trigger)
+        if trig is None:
+            basis = f"datum för {rule.trigger.value} saknas vid registreringen"
+        else:
+            try:
+                due = add_period(trig, rule.period, rule.rounding) if rule.period else trig
+                what = "handlingens datum" if rule.trigger == Trigger.DOCUMENT_DATE \
+                    else "registreringsdatum"
+                basis = f"{rule.describe()}: {what} {trig.isoformat()}"
+            except ValueError as exc:
+                basis = str(exc)
+    delivery_due = None
+    if delivery is not None and delivery.recognised and not delivery.never and delivery.period:
+        start = known.get(delivery.trigger or Trigger.DOCUMENT_DATE)
+        if start is not None:
+            try:
+                delivery_due = add_period(start, delivery.period, delivery.rounding)
+            except ValueError:
+                delivery_due = None
+    return due, delivery_due, {
+        "rule": rule.describe() if rule else None,
+        "trigger_date": trig.isoformat() if trig else None, "basis": basis}
+
+
 # --------------------------------------------------------------------------- recompute
 
 

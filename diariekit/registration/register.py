@@ -41,6 +41,7 @@ from diariekit.files.store import ContentStore, sha256_file
 from diariekit.findings import Finding, Severity
 from diariekit.markings import DEFAULT_NOTE
 from diariekit.osl import load_provisions
+from diariekit.plans.retention import DeliveryRule, RetentionRule, parse_delivery
 from diariekit.plans.store import active_version_ids
 from diariekit.registration.dnr import DnrError, DnrFormat, parse_any
 from diariekit.registration.intake import IntakeRow
@@ -56,6 +57,7 @@ from diariekit.registry.schema import (
     secrecy_marking,
     series,
 )
+from diariekit.retention_dates import dates_at_registration
 from diariekit.secrecy import SecrecyHint, parse_secrecy_cell
 
 DIRECTIONS: dict[str, str] = {
@@ -172,6 +174,8 @@ class RecordTypeInfo:
     secrecy_raw: str | None
     formats_raw: str | None
     plan_version_id: str
+    retention: RetentionRule | None = None
+    delivery: DeliveryRule | None = None
 
 
 @dataclass
@@ -382,10 +386,14 @@ class _Batch:
                 for r in self.conn.execute(sa.select(
                         record_type.c.id, record_type.c.row_ref, record_type.c.name,
                         record_type.c.class_code, record_type.c.secrecy_raw,
-                        record_type.c.formats, record_type.c.plan_version_id)
+                        record_type.c.formats, record_type.c.plan_version_id,
+                        record_type.c.retention, record_type.c.delivery_raw)
                         .where(record_type.c.plan_version_id.in_(ids))):
-                    info = RecordTypeInfo(r.id, r.row_ref, r.name, r.class_code, r.secrecy_raw,
-                                          (r.formats or {}).get("raw"), r.plan_version_id)
+                    info = RecordTypeInfo(
+                        r.id, r.row_ref, r.name, r.class_code, r.secrecy_raw,
+                        (r.formats or {}).get("raw"), r.plan_version_id,
+                        RetentionRule.from_dict(r.retention) if r.retention else None,
+                        parse_delivery(r.delivery_raw))
                     by_ref.setdefault(r.row_ref, info)
                     by_name.setdefault(" ".join(r.name.casefold().split()), []).append(info)
                     if r.class_code:
@@ -773,6 +781,8 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
     public_description = description or ""
     if secret:
         public_description = (rt.name if rt else get("document_type")) or "Handling"
+    due, delivery_due, basis = dates_at_registration(
+        rt.retention if rt else None, rt.delivery if rt else None, when or reg_date, reg_date)
     doc_id = new_id()
     batch.document_rows.append({
         "id": doc_id, "organisation_id": s.org_reg_id, "case_id": case_id, "seq": seq,
@@ -786,7 +796,8 @@ def _register_row(batch: _Batch, row: IntakeRow, simulate: bool) -> RowOutcome:
         "date_drawn_up": when if direction in ("internal", None) else None,
         "date_dispatched": when if direction == "outgoing" else None,
         "registered_by": batch.actor, "external_id": ext, "intake_hash": intake_hash,
-        "due_basis": {"plan_version_id": rt.plan_version_id, "row_ref": rt.row_ref}
+        "retention_due": due, "delivery_due": delivery_due,
+        "due_basis": {"plan_version_id": rt.plan_version_id, "row_ref": rt.row_ref, **basis}
         if rt else None,
         "attributes": _attributes(row, keep_all=batch.keep_numbers)})
     for path, sha, size, ident, pdf in identified:

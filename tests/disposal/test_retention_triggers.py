@@ -21,7 +21,7 @@ from diariekit.plans.store import import_plan
 from diariekit.registration.intake import read_intake
 from diariekit.registration.register import register_rows
 from diariekit.registry.engine import connect, write_transaction
-from diariekit.registry.schema import case_, new_id, transfer, transfer_item
+from diariekit.registry.schema import case_, document, new_id, transfer, transfer_item
 from diariekit.registry.session import open_registry
 from diariekit.retention_dates import compute_due_dates, recompute_due_dates, record_trigger
 
@@ -192,3 +192,19 @@ def test_plan_change_recomputes_with_a_dry_run_first(registry: Config, tmp_path:
     assert recompute_due_dates(registry, org_id="ks", dry_run=True).changes  # nothing written
     assert len(recompute_due_dates(registry, org_id="ks").changes) == 1
     assert not recompute_due_dates(registry, org_id="ks").changes
+
+
+def test_registration_stores_what_a_recompute_would(registry: Config, tmp_path: Path) -> None:
+    """Dates known at registration (document date, registration date) are stored at once;
+    the rest come when their trigger does. A recompute right after changes nothing."""
+    _register(registry, tmp_path)
+    with connect(open_registry(registry)) as conn:
+        stored = {r.ref: r.retention_due for r in conn.execute(
+            sa.select(document.c.ref, document.c.retention_due))}
+    keys = [c[0] for c in CASES]
+    assert stored[_dnr(keys.index("doc") + 1) + "-1"] == D("2026-01-01")
+    assert stored[_dnr(keys.index("doc6") + 1) + "-1"] == D("2024-09-15")
+    assert stored[_dnr(keys.index("reg") + 1) + "-1"] == add_period(
+        today(), Period(3, Unit.MONTHS), Rounding.EXACT)
+    assert stored[_dnr(keys.index("closed") + 1) + "-1"] is None
+    assert recompute_due_dates(registry, org_id="ks", dry_run=True).changed == 0
