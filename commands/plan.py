@@ -318,6 +318,10 @@ def import_cmd(
     console.print(f"[green]✓[/] {verb}: {plan.meta.title}, version {plan.meta.version} "
                   f"({len(plan.record_types)} record types) for {result.organisation}"
                   f"{'; active now' if result.active_now else ''}")
+    if result.created and result.active_now:
+        console.print("  registered documents follow the plan in force: see what changes with "
+                      f"[bold]diariekit retention recompute --org {result.organisation} "
+                      "--dry-run[/]")
 
 
 @app.command("list")
