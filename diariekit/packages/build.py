@@ -67,7 +67,7 @@ import zipfile
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -1065,12 +1065,27 @@ def _build_key(conn: Connection, objid: str, fmt: str, profile: Profile, created
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _rejected_package(conn: Connection, objid: str) -> bool:
+    """Whether ``objid`` is a package of a transfer the archive rejected."""
+    return conn.execute(
+        sa.select(sa.func.count()).select_from(transfer_package)
+        .join(transfer, transfer.c.id == transfer_package.c.transfer_id)
+        .where(transfer_package.c.package_id == objid, transfer.c.status == "rejected")
+    ).scalar_one() > 0
+
+
 def _build_package(conn: Connection, heads: Sequence[_CaseHead], profile: Profile,
                    store: ContentStore, out_dir: Path, fmt: str, created: datetime | None,
                    schema_dir: Path | None, oversize: bool, link: bool = False) -> _Pending:
     cases = [h.case for h in heads]
     when = created or max(_default_created(h.case, h.events) for h in heads)
     objid = package_id(profile, cases if len(cases) > 1 else cases[0], when)
+    while created is None and _rejected_package(conn, objid):
+        # The archive sent back a package with this id (its rejection fell in the same
+        # second as the case's last event): the new package is one second later, so it
+        # gets an id of its own, still the same on every rebuild.
+        when += timedelta(seconds=1)
+        objid = package_id(profile, cases if len(cases) > 1 else cases[0], when)
     final = out_dir / (objid if fmt == "dir" else f"{objid}.{fmt}")
     work = out_dir / f".{final.name}.part"
     key = _build_key(conn, objid, fmt, profile, when, heads, schema_dir)
