@@ -23,6 +23,7 @@ from diariekit.retention_dates import explain, recompute_due_dates, record_trigg
 from .common import (
     JSON_OPTION,
     console,
+    err_console,
     get_config,
     handle_errors,
     parse_date_option,
@@ -394,3 +395,5 @@ def disposal_run_cmd(
                   f"{res.files_removed} files ({res.bytes_removed} bytes) removed")
     for p in res.log_files:
         console.print(f"  log: {p}")
+    for note in res.log_notes:
+        err_console.print(f"[yellow]warning:[/] {note}")

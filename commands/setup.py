@@ -181,6 +181,8 @@ def demo_cmd(
                               "register entries kept")
                 for log in d.log_files:
                     console.print(f"  disposal log: {log}")
+                for note in d.log_notes:
+                    console.print(f"  [yellow]note:[/] {note}")
             failed = failed or report.disposal is None or report.disposal.status != "completed"
         console.print(f"\nDone. Try: [bold]cd {report.folder}[/] and then "
                       "[bold]diariekit case list[/], [bold]diariekit case show "

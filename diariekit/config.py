@@ -171,6 +171,9 @@ class Config:
     registration_column_map: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}))
     jobs: JobsConfig = field(default_factory=JobsConfig)
+    #: ``[reports] font``: the TrueType font embedded in PDF/A reports (the disposal log);
+    #: None means the first system font found (:data:`diariekit.pdfa.FONT_CANDIDATES`).
+    report_font: Path | None = None
 
     def organisation(self, org_id: str | None = None) -> OrganisationConfig:
         """The organisation ``org_id``, or the default / only one (``--org``)."""
@@ -206,6 +209,8 @@ class Config:
         jobs = self.jobs.to_toml(base)
         if jobs:
             out["jobs"] = jobs
+        if self.report_font is not None:
+            out["reports"] = {"font": _relative_path(self.report_font, base)}
         return out
 
 
@@ -354,6 +359,12 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
             raise fail("rule values must be strings (patterns such as \"*.xml\")", where)
         rules.append(MappingProxyType(dict(rule)))
     jobs = _parse_jobs(raw.get("jobs", {}), base, fail, {o.id for o in orgs})
+    reports = raw.get("reports", {})
+    if not isinstance(reports, dict) or set(reports) - {"font"}:
+        raise fail("[reports] takes one key, font (a TrueType .ttf file)", "reports")
+    font = reports.get("font")
+    if font is not None and (not isinstance(font, str) or not font):
+        raise fail("font must be the path of a TrueType .ttf file", "reports.font")
     return Config(
         path=path,
         registry_url=resolve_registry_url(url, base),
@@ -364,6 +375,7 @@ def parse_config(raw: Mapping[str, Any], path: Path) -> Config:
         classification_rules=tuple(rules),
         registration_column_map=MappingProxyType(dict(reg_map)),
         jobs=jobs,
+        report_font=(base / Path(font).expanduser()).resolve() if font else None,
     )
 
 

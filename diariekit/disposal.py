@@ -113,13 +113,15 @@ class RunResult:
     files_removed: int = 0
     bytes_removed: int = 0
     log_files: list[str] = field(default_factory=list)
+    log_notes: list[str] = field(default_factory=list)
     already_completed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"batch_id": self.batch_id, "status": self.status,
                 "outcomes": dict(sorted(self.outcomes.items())),
                 "files_removed": self.files_removed, "bytes_removed": self.bytes_removed,
-                "log_files": self.log_files, "already_completed": self.already_completed}
+                "log_files": self.log_files, "log_notes": self.log_notes,
+                "already_completed": self.already_completed}
 
 
 # --------------------------------------------------------------------------- propose
@@ -529,8 +531,10 @@ def run_batch(config: Config, batch_id: str, *, org_id: str | None = None,
         items = batch_items(conn, b.id)
         res.outcomes.update(i["outcome"] for i in items)
         folder = log_dir or (config.path.parent / "gallringsprotokoll")
-        written = write_log(config, org.id, _batch_dict(b), items, folder, store)
+        log = write_log(config, org.id, _batch_dict(b), items, folder, store)
+        written = log.files
         res.log_files = [str(p) for p, _ in written]
+        res.log_notes = log.notes
         skipped = sum(1 for i in items if i["outcome"] != "destroyed")
         noted = [f"{i['ref']}: {i['note']}" for i in items
                  if i["outcome"] == "destroyed" and i["note"]]

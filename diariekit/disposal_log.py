@@ -1,4 +1,4 @@
-"""The disposal log (gallringsprotokoll) of a completed batch, as CSV and HTML.
+"""The disposal log (gallringsprotokoll) of a completed batch, as CSV, PDF/A and HTML.
 
 Written from the batch's items alone (:func:`diariekit.disposal.batch_items`), so a resumed
 run writes the same log. Into ``<log folder>/<organisation>/<date>-<batch>/``:
@@ -6,8 +6,11 @@ run writes the same log. Into ``<log folder>/<organisation>/<date>-<batch>/``:
 * ``gallringsprotokoll.csv`` — one row per destroyed record: dnr/ref, record type, plan row,
   rule as applied, due date, legal basis (plan and decision), files and bytes destroyed;
 * ``avvikelser.csv`` — the items that were not destroyed, with the reason (hold, changed rule);
-* ``gallringsprotokoll.html`` — a standalone page with the header (authority, batch, decision,
-  approver, executor, method, dates, extent, the range of due dates) and both lists.
+* ``gallringsprotokoll.pdf`` — PDF/A-2b (:mod:`diariekit.pdfa`): the header (authority, batch,
+  decision, approver, executor, method, dates, extent, the range of due dates) and both lists;
+  the format the log is kept in. It needs a TrueType font to embed (``[reports] font`` or a
+  system font); without one it is left out and :attr:`LogResult.notes` says why;
+* ``gallringsprotokoll.html`` — the same as a standalone page, for reading in a browser.
 
 The files are also put into the content store (the protocol is itself kept); their SHA-256
 go into the batch's ``disposal_completed`` event.
@@ -19,6 +22,7 @@ import csv
 import hashlib
 import html
 import io
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,8 +31,13 @@ from diariekit.atomic import write_bytes_atomic
 from diariekit.clock import STOCKHOLM
 from diariekit.config import Config
 from diariekit.files.store import ContentStore
+from diariekit.pdfa import PdfaError, PdfaUnavailable, Report, Table, find_font, render
 
-__all__ = ["CSV_COLUMNS", "write_log"]
+__all__ = ["CSV_COLUMNS", "LogResult", "write_log"]
+
+_TABLE_COLUMNS = ("Diarienummer", "Handlingstyp", "Gallringsregel", "Gallringsdatum", "Lagstöd",
+                  "Plan och beslut", "Filer", "Byte", "Utfall", "Anmärkning")
+_TABLE_WIDTHS = (1.3, 2.0, 1.8, 1.15, 2.0, 1.6, 0.6, 0.9, 1.2, 1.6)
 
 CSV_COLUMNS = ("diarienummer", "handlingstyp", "planrad", "gallringsregel", "gallringsdatum",
                "lagstöd", "plan", "beslut", "beslutsdatum", "filer", "byte", "utfall",
@@ -58,23 +67,25 @@ def _local(stamp: str | None) -> str:
     return datetime.fromisoformat(stamp).astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 
 
+def _cells(i: dict[str, Any]) -> list[str]:
+    """One record's cells in the order of :data:`_TABLE_COLUMNS`."""
+    return [i["ref"], i["record_type"] or "", i["rule"] or "", i["due"] or "",
+            i["legal_basis"] or "", f"{i['plan'] or ''} {i['decision'] or ''}".strip(),
+            str(i["files"]), str(i["bytes"]),
+            _OUTCOME_SV.get(i["outcome"] or "", i["outcome"] or ""), i["note"] or ""]
+
+
 def _rows_html(items: list[dict[str, Any]]) -> str:
-    out = []
-    for i in items:
-        cells = [i["ref"], i["record_type"] or "", i["rule"] or "", i["due"] or "",
-                 i["legal_basis"] or "", f"{i['plan'] or ''} {i['decision'] or ''}".strip(),
-                 str(i["files"]), str(i["bytes"]),
-                 _OUTCOME_SV.get(i["outcome"] or "", i["outcome"] or ""), i["note"] or ""]
-        out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    return "\n".join(out)
+    return "\n".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _cells(i))
+                     + "</tr>" for i in items)
 
 
-def _html(config: Config, org_id: str, batch: dict[str, Any],
-          done: list[dict[str, Any]], skipped: list[dict[str, Any]]) -> bytes:
+def _header(config: Config, org_id: str, batch: dict[str, Any],
+            done: list[dict[str, Any]], skipped: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The protocol's heading/value pairs (the same in the HTML and the PDF/A)."""
     org = config.organisation(org_id)
     dues = sorted(i["due"] for i in done if i["due"])
-    e = html.escape
-    head = [
+    return [
         ("Myndighet (arkivbildare)",
          org.name + (f", {org.org_number}" if org.org_number else "")),
         ("Gallringsomgång", batch["id"]),
@@ -89,9 +100,13 @@ def _html(config: Config, org_id: str, batch: dict[str, Any],
         ("Avvikelser", f"{len(skipped)} poster gallrades inte" if skipped else "inga"),
         ("Säkerhetskopior", "gallras genom rotation enligt myndighetens rutin"),
     ]
-    heads = "".join(f"<th>{e(h)}</th>" for h in (
-        "Diarienummer", "Handlingstyp", "Gallringsregel", "Gallringsdatum", "Lagstöd",
-        "Plan och beslut", "Filer", "Byte", "Utfall", "Anmärkning"))
+
+
+def _html(config: Config, org_id: str, batch: dict[str, Any],
+          done: list[dict[str, Any]], skipped: list[dict[str, Any]]) -> bytes:
+    head = _header(config, org_id, batch, done, skipped)
+    e = html.escape
+    heads = "".join(f"<th>{e(h)}</th>" for h in _TABLE_COLUMNS)
     table = f"<table><thead><tr>{heads}</tr></thead><tbody>\n{{rows}}\n</tbody></table>"
     page = f"""<!DOCTYPE html>
 <html lang="sv">
@@ -113,21 +128,62 @@ td,th{{border:1px solid #999;padding:2px 6px;text-align:left}}</style></head>
     return page.encode("utf-8")
 
 
+def _pdf(config: Config, org_id: str, batch: dict[str, Any], done: list[dict[str, Any]],
+         skipped: list[dict[str, Any]]) -> tuple[bytes | None, str | None]:
+    """The protocol as PDF/A-2b, or None and the reason it could not be made here."""
+    font = find_font(config.report_font)
+    if font is None:
+        where = (f"the configured font {config.report_font} was not found"
+                 if config.report_font else
+                 "no TrueType font was found (install fonts-dejavu-core, or set "
+                 "[reports] font in diariekit.toml)")
+        return None, f"gallringsprotokoll.pdf (PDF/A) not written: {where}"
+    report = Report(
+        title="Gallringsprotokoll",
+        fields=_header(config, org_id, batch, done, skipped),
+        tables=[Table("Gallrade handlingar", _TABLE_COLUMNS, [_cells(i) for i in done],
+                      _TABLE_WIDTHS),
+                Table("Avvikelser", _TABLE_COLUMNS, [_cells(i) for i in skipped],
+                      _TABLE_WIDTHS)],
+        subject=f"Gallringsomgång {batch['id']}",
+        author=config.organisation(org_id).name,
+        footer=f"Gallringsprotokoll {batch['id']}",
+        created=batch.get("completed_at") or batch.get("executed_at"))
+    try:
+        return render(report, font), None
+    except PdfaUnavailable as exc:
+        return None, f"gallringsprotokoll.pdf (PDF/A) not written: {exc}"
+    except PdfaError as exc:  # the written bytes did not pass: never keep them
+        why = "; ".join(f"{f.rule}: {f.message}" for f in exc.report.findings[:3])
+        return None, f"gallringsprotokoll.pdf not written: it did not pass PDF/A-2b ({why})"
+
+
+@dataclass
+class LogResult:
+    """The files of a disposal log, each with its SHA-256, and what was left out and why."""
+
+    files: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
 def write_log(config: Config, org_id: str, batch: dict[str, Any], items: list[dict[str, Any]],
-              folder: Path, store: ContentStore) -> list[tuple[Path, str]]:
-    """Write the log files atomically; return each path with its SHA-256."""
+              folder: Path, store: ContentStore) -> LogResult:
+    """Write the log files atomically, each also into the store."""
     done = [i for i in items if i["outcome"] == "destroyed"]
     skipped = [i for i in items if i["outcome"] != "destroyed"]
     target = folder / org_id / f"{batch['as_of']}-{batch['id'][:8]}"
     files = {
         "gallringsprotokoll.csv": _csv(done),
         "avvikelser.csv": _csv(skipped),
-        "gallringsprotokoll.html": _html(config, org_id, batch, done, skipped),
     }
-    out: list[tuple[Path, str]] = []
+    pdf, note = _pdf(config, org_id, batch, done, skipped)
+    if pdf is not None:
+        files["gallringsprotokoll.pdf"] = pdf
+    files["gallringsprotokoll.html"] = _html(config, org_id, batch, done, skipped)
+    out = LogResult(notes=[note] if note else [])
     for name, data in files.items():
         path = target / name
         write_bytes_atomic(path, data)
         store.put_bytes(data)
-        out.append((path, hashlib.sha256(data).hexdigest()))
+        out.files.append((path, hashlib.sha256(data).hexdigest()))
     return out

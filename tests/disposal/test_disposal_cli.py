@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cli import Result, run
+from pdftext import pdf_text
 
 from diariekit.cases import close_case
 from diariekit.config import Config
@@ -25,6 +26,7 @@ from diariekit.disposal import propose_batch
 from diariekit.errors import PolicyError
 from diariekit.files.store import ContentStore
 from diariekit.holds import list_holds, release_hold
+from diariekit.pdfa import check, find_font
 from diariekit.registry.engine import connect
 from diariekit.registry.schema import document
 from diariekit.registry.session import open_registry
@@ -123,6 +125,14 @@ def _check_outcome(config: Config, log_dir: Path) -> None:
     html = (logs[0].parent / "gallringsprotokoll.html").read_text(encoding="utf-8")
     assert "Anna Arkivarie" in html and "KS 2026/0005-1" in html
     assert "KS 2026/0002-1" not in html
+    pdf = logs[0].parent / "gallringsprotokoll.pdf"
+    if find_font() is None and not os.environ.get("CI"):
+        assert not pdf.exists()  # and the run said why (test_disposal_log_without_font)
+    else:
+        text = pdf_text(pdf)
+        assert "Anna Arkivarie" in text and "KS 2026/0005-1" in text
+        assert "KS 2026/0002-1" not in text
+        assert check(pdf) == "pass"
     assert dk(config, "audit", "verify").code == 0
 
 
@@ -159,6 +169,19 @@ def test_killed_run_resumes_to_the_same_result(reg: Config, tmp_path: Path) -> N
 
 
 SQLITE_ONLY = pytest.mark.parametrize("registry_url", ["sqlite"], indirect=True)
+
+
+@SQLITE_ONLY
+def test_disposal_log_without_font(reg: Config, tmp_path: Path) -> None:
+    """No font to embed: the run completes, CSV and HTML are written, and it says why."""
+    with reg.path.open("a", encoding="utf-8") as fh:
+        fh.write('\n[reports]\nfont = "fonts/missing.ttf"\n')
+    batch = _propose_and_approve(reg)
+    done = dk(reg, "disposal", "run", batch, "--log-dir", tmp_path, env=LATER)
+    assert done.code == 0, done.text
+    assert "missing.ttf was not found" in done.err
+    names = sorted(p.name for p in tmp_path.rglob("gallringsprotokoll.*"))
+    assert names == ["gallringsprotokoll.csv", "gallringsprotokoll.html"]
 
 
 @SQLITE_ONLY
