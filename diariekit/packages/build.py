@@ -108,6 +108,7 @@ from diariekit.packages.premis import (
 )
 from diariekit.packages.profile import AgentTemplate, Profile, load_profile
 from diariekit.packages.schemas import schema_dir
+from diariekit.packages.validate import mime_ok
 from diariekit.parallel import ordered_map
 from diariekit.plans.retention import (
     Action,
@@ -393,7 +394,8 @@ def _record(conn: Connection, d: Any, closed: date | None) -> tuple[RecordData, 
     for n, f in enumerate(files, start=1):
         suffix = _safe(Path(f.filename).suffix.lower()) if Path(f.filename).suffix else ""
         name = f"{_safe(d.ref)}-{n}{'.' + suffix.lstrip('.') if suffix else ''}"
-        mime = f.mime or "application/octet-stream"
+        # libmagic's own types (inode/x-empty for an empty file) are not IANA media types
+        mime = f.mime if f.mime and mime_ok(f.mime) else "application/octet-stream"
         attachments.append(Attachment(
             file_id=f.id, sha256=f.sha256, size=int(f.size), name=name,
             original_name=name if marks else f.filename, mime=mime, puid=f.pronom_puid,

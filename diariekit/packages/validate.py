@@ -33,6 +33,7 @@ DK-HREF              warning  a reference uses ``..`` but stays inside the packa
 DK-ID-UNIQUE         error    an ID used twice (in one METS) / warning across METS files
 DK-UNREADABLE-MEMBER error    a member of the archive that cannot be read (bad CRC, truncated)
 DK-SIP-ATTRIBUTE     warning  a sip: attribute on file that the SIP extension schema lacks
+DK-SIP-PROFILE       warning  OAISPACKAGETYPE SIP under the CSIP profile: SIP rules not checked
 DK-IDREF             error    ADMID/DMDID/FILEID names no ID, or an element of the wrong kind
 DK-ERMS-APPENDIX     error    an ERMS ``appendix/@path`` that is not in the package
 DK-PREMIS-FIXITY     warning  a PREMIS messageDigest that differs from the METS CHECKSUM
@@ -62,6 +63,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
@@ -89,10 +91,15 @@ SIP = "https://DILCIS.eu/XML/METS/SIPExtensionMETS"
 PREMIS = "http://www.loc.gov/premis/v3"
 ERMS = "https://DILCIS.eu/XML/ERMS"
 
+SIP_PROFILE_URL = "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
 SIP_PROFILES = {
-    "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml",
+    SIP_PROFILE_URL,
     "http://earksip.dilcis.eu/profile/E-ARK-SIP.xml",
     "https://earksip.dilcis.eu/profile/E-ARK-SIP-v2-2-0.xml",
+}
+CSIP_PROFILES = {
+    "https://earkcsip.dilcis.eu/profile/E-ARK-CSIP.xml",
+    "http://earkcsip.dilcis.eu/profile/E-ARK-CSIP.xml",
 }
 CHUNK = 1 << 20
 # Fixity reads: large buffers (hashlib releases the GIL while it hashes them), and small
@@ -143,6 +150,7 @@ OWN_SEVERITY: dict[str, Severity] = {
     "DK-ID-UNIQUE": Severity.ERROR,
     "DK-IDREF": Severity.ERROR,
     "DK-SIP-ATTRIBUTE": Severity.WARNING,
+    "DK-SIP-PROFILE": Severity.WARNING,
     "DK-UNREADABLE-MEMBER": Severity.ERROR,
     "DK-ERMS-APPENDIX": Severity.ERROR,
     "DK-PREMIS-FIXITY": Severity.WARNING,
@@ -198,6 +206,30 @@ _DATETIME = re.compile(
 _MIME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*"
                    r"(\s*;.*)?$")
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
+# The IANA registry's top-level media types (RFC 6838 §4.2, plus font, haptics, example).
+_MIME_TOP = {"application", "audio", "example", "font", "haptics", "image", "message", "model",
+             "multipart", "text", "video"}
+# How far a date may lie ahead of this machine's clock before it counts as "in the future"
+# (time zones and clock drift between the producer and the validator).
+_CLOCK_SKEW = timedelta(days=1)
+
+
+def mime_ok(value: str) -> bool:
+    """Whether ``value`` is an IANA media type: the syntax of RFC 6838 and a registered
+    top-level type (``other/x`` and ``pdf`` are not)."""
+    return bool(_MIME.match(value)) and value.split("/", 1)[0].lower() in _MIME_TOP
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """An xs:dateTime as an aware datetime (no zone read as UTC), or None when unreadable
+    (a year outside 1–9999, say)."""
+    if not _DATETIME.match(value):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- report
@@ -454,6 +486,9 @@ _MD_IDS: dict[str, dict[str, str]] = {
 _SIP_PREFIX = "{" + SIP + "}"
 _SIP_FILE_ATTRIBUTES = frozenset(
     {"FILEFORMATNAME", "FILEFORMATVERSION", "FORMATREGISTRY", "FORMATREGISTRYKEY"})
+_SIP_FILE_CODES = tuple((f"{{{SIP}}}{name}", code) for name, code in (
+    ("FILEFORMATNAME", "SIP32"), ("FILEFORMATVERSION", "SIP33"), ("FORMATREGISTRY", "SIP34"),
+    ("FORMATREGISTRYKEY", "SIP35")))
 _IDREF_TARGETS: dict[str, frozenset[str]] = {
     "ADMID": frozenset({"amdSec", "digiprovMD", "rightsMD", "techMD", "sourceMD"}),
     "DMDID": frozenset({"dmdSec"}),
@@ -818,7 +853,11 @@ class _Validator:
         if severity is None:
             severity = OWN_SEVERITY.get(code) or _SEVERITY[self.levels.get(code, "MUST")]
         level = self.levels.get(code)
-        text = f"{level}: {message}" if level else message
+        if level and severity != _SEVERITY[level] and code not in OWN_SEVERITY:
+            # e.g. a MAY attribute whose value is then a MUST (CSIP5, CSIP63)
+            text = f"{level} ({severity} here): {message}"
+        else:
+            text = f"{level}: {message}" if level else message
         self.findings.append(Finding(code, severity, text, Location(file, None, xpath)))
 
     # -- XML
@@ -1040,8 +1079,11 @@ class _Validator:
             del tree
         self.check_ids(doc)
         self.check_root_element(doc)
-        is_sip = doc.kind == "root" and (
-            root.get("PROFILE") in SIP_PROFILES or self._pkgtype(root) == "SIP")
+        # The profile the package claims decides: a CSIP-profile package may well say
+        # OAISPACKAGETYPE="SIP" (CSIP9) without taking on the E-ARK SIP requirements.
+        profile = root.get("PROFILE")
+        is_sip = doc.kind == "root" and (profile in SIP_PROFILES or (
+            self._pkgtype(root) == "SIP" and profile not in CSIP_PROFILES))
         self.check_header(doc, is_sip)
         self.check_md_sections(doc)
         groups = self.check_file_sec(doc)
@@ -1074,6 +1116,11 @@ class _Validator:
             if target is not None and target in kinds:
                 continue
             xpath = where if isinstance(where, str) else xpath_of(where, attr)
+            if attr == "ADMID" and re.search(r"fileGrp(\[[^/]*\])?/@ADMID$", xpath):
+                what = "no ID in this METS" if target is None else f"a {target}"
+                self.add("CSIP61", f"fileGrp/@ADMID {token!r} points at {what}, not at "
+                         "administrative metadata", doc.member, xpath, Severity.ERROR)
+                continue
             if target is None:
                 self.add("DK-IDREF", f"@{attr} {token!r} points at no ID in this METS",
                          doc.member, xpath)
@@ -1116,10 +1163,16 @@ class _Validator:
             if cit == "OTHER" and not root.get(f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE"):
                 self.add("CSIP5", "csip:CONTENTINFORMATIONTYPE is OTHER but "
                          "csip:OTHERCONTENTINFORMATIONTYPE is missing", f,
-                         "/mets/@csip:OTHERCONTENTINFORMATIONTYPE")
+                         "/mets/@csip:OTHERCONTENTINFORMATIONTYPE", Severity.ERROR)
         profile = root.get("PROFILE")
         if not profile:
             self.add("CSIP6", "mets/@PROFILE is missing", f, "/mets/@PROFILE")
+        elif doc.kind == "root" and self._pkgtype(root) == "SIP" \
+                and profile in CSIP_PROFILES:
+            self.add("DK-SIP-PROFILE", "the package says OAISPACKAGETYPE='SIP' but claims "
+                     "the CSIP profile only, so the E-ARK SIP requirements were not checked; "
+                     "a delivery under FGS Paketstruktur 2.0 needs mets/@PROFILE "
+                     f"{SIP_PROFILE_URL!r}", f, "/mets/@PROFILE")
         elif doc.kind == "root" and self._pkgtype(root) == "SIP" \
                 and profile not in SIP_PROFILES:
             self.add("SIP2", f"mets/@PROFILE of a SIP must be the E-ARK SIP profile URL, "
@@ -1142,6 +1195,8 @@ class _Validator:
         if lastmod is not None and not _DATETIME.match(lastmod):
             self.add("CSIP8", f"metsHdr/@LASTMODDATE {lastmod!r} is not an xs:dateTime", f,
                      xpath_of(hdr, "LASTMODDATE"))
+        elif lastmod is not None:
+            self.check_dates(f, hdr, created, lastmod)
         ptype = hdr.get(f"{{{CSIP}}}OAISPACKAGETYPE")
         if ptype is None:
             self.add("CSIP9", "metsHdr/@csip:OAISPACKAGETYPE is missing", f,
@@ -1173,6 +1228,20 @@ class _Validator:
             self.check_sip_agents(f, agents)
             self.check_alt_record_ids(f, hdr)
 
+    def check_dates(self, f: str, hdr: etree._Element, created: str | None,
+                    lastmod: str) -> None:
+        """CSIP8: a modification date lies neither in the future nor before the creation."""
+        modified = parse_datetime(lastmod)
+        if modified is None:
+            return
+        made = parse_datetime(created) if created else None
+        where = xpath_of(hdr, "LASTMODDATE")
+        if modified > datetime.now(UTC) + _CLOCK_SKEW:
+            self.add("CSIP8", f"metsHdr/@LASTMODDATE {lastmod!r} lies in the future", f, where)
+        elif made is not None and modified < made:
+            self.add("CSIP8", f"metsHdr/@LASTMODDATE {lastmod!r} is before @CREATEDATE "
+                     f"{created!r}", f, where)
+
     def check_software_agent(self, f: str, hdr: etree._Element,
                              agents: list[etree._Element]) -> None:
         where = xpath_of(hdr) + "/agent"
@@ -1193,10 +1262,16 @@ class _Validator:
         names = _children(agent, "name")
         if not names or not (names[0].text or "").strip():
             self.add("CSIP14", "the software agent has no name", f, xpath_of(agent) + "/name")
+        elif len(names) > 1:
+            self.add("CSIP14", f"the software agent has {len(names)} names; it takes one", f,
+                     xpath_of(names[1]))
         notes = _children(agent, "note")
         if not notes:
             self.add("CSIP15", "the software agent has no note with its version", f,
                      xpath_of(agent) + "/note")
+        elif len(notes) > 1:
+            self.add("CSIP15", f"the software agent has {len(notes)} notes; it takes one, "
+                     "with its version", f, xpath_of(notes[1]))
         elif not any(n.get(f"{{{CSIP}}}NOTETYPE") == "SOFTWARE VERSION" for n in notes):
             self.add("CSIP16", "the software agent's version note needs "
                      "csip:NOTETYPE='SOFTWARE VERSION'", f, xpath_of(notes[0]))
@@ -1240,6 +1315,8 @@ class _Validator:
                      "with ROLE='CREATOR' TYPE='ORGANIZATION'", f, where)
 
     def check_alt_record_ids(self, f: str, hdr: etree._Element) -> None:
+        codes = {"SUBMISSIONAGREEMENT": "SIP5", "PREVIOUSSUBMISSIONAGREEMENT": "SIP6",
+                 "REFERENCECODE": "SIP7", "PREVIOUSREFERENCECODE": "SIP8"}
         counts: dict[str, int] = {}
         for alt in _children(hdr, "altRecordID"):
             t = alt.get("TYPE")
@@ -1248,10 +1325,14 @@ class _Validator:
                          xpath_of(alt, "TYPE"))
                 continue
             counts[t] = counts.get(t, 0) + 1
+            if not (alt.text or "").strip():
+                # optional, but an empty reference is a mistake worth seeing
+                self.add(codes.get(t, "SIP5"), f"altRecordID TYPE='{t}' is empty", f,
+                         xpath_of(alt), Severity.WARNING)
         for t, code in (("SUBMISSIONAGREEMENT", "SIP5"), ("REFERENCECODE", "SIP7")):
             if counts.get(t, 0) > 1:
-                self.add(code, f"at most one altRecordID TYPE='{t}' is allowed", f,
-                         "/mets/metsHdr/altRecordID")
+                self.add(code, f"at most one altRecordID TYPE='{t}' is allowed, found "
+                         f"{counts[t]}", f, "/mets/metsHdr/altRecordID", Severity.WARNING)
 
     # -- dmdSec / amdSec
 
@@ -1305,8 +1386,9 @@ class _Validator:
             self.add(ids["status"], f"{etree.QName(sec).localname}/@STATUS (CURRENT or "
                      "SUPERSEDED) is missing", f, xpath_of(sec, "STATUS"))
         elif not self.vocab_ok("VocabularyStatus", status):
+            # optional, but a value given must come from the fixed vocabulary
             self.add(ids["status"], f"@STATUS {status!r} is not CURRENT or SUPERSEDED", f,
-                     xpath_of(sec, "STATUS"))
+                     xpath_of(sec, "STATUS"), Severity.ERROR)
         refs = _children(sec, "mdRef")
         if not refs:
             self.add(ids["mdref"], f"{etree.QName(sec).localname} should reference its file "
@@ -1347,7 +1429,7 @@ class _Validator:
             self.add(ids["mdtype"], "MDTYPE is OTHER but OTHERMDTYPE is missing", f,
                      xpath_of(ref, "OTHERMDTYPE"))
         mime = need("mime", "MIMETYPE", "MIMETYPE")
-        if mime is not None and not _MIME.match(mime) and "mime" in ids:
+        if mime is not None and not mime_ok(mime) and "mime" in ids:
             self.add(ids["mime"], f"MIMETYPE {mime!r} is not an IANA media type", f,
                      xpath_of(ref, "MIMETYPE"))
         size = need("size", "SIZE", "SIZE")
@@ -1650,6 +1732,10 @@ class _Validator:
             gid, use = g.get("ID"), g.get("USE")
             if use is None:
                 self.add("CSIP64", "fileGrp/@USE is missing", f, xpath_of(g, "USE"))
+            elif doc.kind == "root" and not self._use_names_folder(use):
+                self.add("CSIP64", f"fileGrp/@USE {use!r} is not the path of a folder of the "
+                         "package (Documentation, Schemas, Representations/<folder>, …)", f,
+                         xpath_of(g, "USE"), Severity.WARNING)
             if not gid:
                 self.add("CSIP65", "fileGrp/@ID is missing", f, xpath_of(g, "ID"))
             else:
@@ -1668,7 +1754,8 @@ class _Validator:
                 elif cit == "OTHER" and not g.get(f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE"):
                     self.add("CSIP63", "CONTENTINFORMATIONTYPE is OTHER but "
                              "csip:OTHERCONTENTINFORMATIONTYPE is missing", f,
-                             xpath_of(g, f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE"))
+                             xpath_of(g, f"{{{CSIP}}}OTHERCONTENTINFORMATIONTYPE"),
+                             Severity.ERROR)
             items = doc.files.pop(g, None)
             if items is None:
                 items = _children(g, "file")
@@ -1681,6 +1768,12 @@ class _Validator:
                     self.check_file(doc, item)
         return groups
 
+    def _use_names_folder(self, use: str) -> bool:
+        if use in ("Documentation", "Schemas", "Representations") or _representation_of(use):
+            return True
+        folder = use.lower().strip("/") + "/"
+        return any(e.lower().startswith(folder) for e in self.r.entries())
+
     def check_file(self, doc: _Doc, el: etree._Element) -> None:
         f = doc.member
         if not el.get("ID"):
@@ -1688,7 +1781,7 @@ class _Validator:
         mime = el.get("MIMETYPE")
         if mime is None:
             self.add("CSIP68", "file/@MIMETYPE is missing", f, xpath_of(el, "MIMETYPE"))
-        elif not _MIME.match(mime):
+        elif not mime_ok(mime):
             self.add("CSIP68", f"MIMETYPE {mime!r} is not an IANA media type", f,
                      xpath_of(el, "MIMETYPE"))
         size = el.get("SIZE")
@@ -1739,11 +1832,22 @@ class _Validator:
             if qn.namespace != SIP or qn.localname in _SIP_FILE_ATTRIBUTES:
                 continue
             code = {"FILEFORMATREGISTRY": "SIP34", "FILEFORMATKEY": "SIP35"}.get(qn.localname)
-            self.add(code or "DK-SIP-ATTRIBUTE",
-                     f"sip:{qn.localname} is not declared by the SIP extension schema (use "
-                     "sip:FILEFORMATNAME, sip:FILEFORMATVERSION, sip:FORMATREGISTRY, "
-                     "sip:FORMATREGISTRYKEY)", f, xpath_of(el, attr),
-                     Severity.INFO if code else None)
+            if code:
+                # the SIP 2.1.0 profile's XPath and its extension schema disagree on the name
+                self.add(code, f"sip:{qn.localname} is the name in the SIP profile's XPath, but "
+                         "the SIP extension schema declares "
+                         f"sip:{'FORMATREGISTRY' if code == 'SIP34' else 'FORMATREGISTRYKEY'}; "
+                         "a schema-validating archive may refuse it", f, xpath_of(el, attr),
+                         Severity.INFO)
+            else:
+                self.add("DK-SIP-ATTRIBUTE", f"sip:{qn.localname} is not declared by the SIP "
+                         "extension schema (use sip:FILEFORMATNAME, sip:FILEFORMATVERSION, "
+                         "sip:FORMATREGISTRY, sip:FORMATREGISTRYKEY)", f, xpath_of(el, attr))
+        for name, code in _SIP_FILE_CODES:
+            v = el.get(name)
+            if v is not None and not v.strip():
+                self.add(code, f"sip:{etree.QName(name).localname} is empty", f,
+                         xpath_of(el, name), Severity.WARNING)
         for nested in _children(el, "file"):
             self.check_file(doc, nested)
 
@@ -1781,10 +1885,15 @@ class _Validator:
         for d in divs:
             by_label.setdefault(d.get("LABEL") or "", []).append(d)
         self.check_metadata_div(doc, top, by_label.get("Metadata", []))
+        # a file group may be pointed at from a nested div, e.g. a representation's schemas
+        pointed = {fp.get("FILEID") for fp in sm.iter(_m("fptr"))}
         for label, ids in (("Documentation", ("CSIP93", "CSIP94", "CSIP96", "CSIP116")),
                            ("Schemas", ("CSIP97", "CSIP98", "CSIP100", "CSIP118"))):
-            self.check_fptr_div(doc, top, label, by_label.get(label, []), groups, ids)
+            self.check_fptr_div(doc, top, label, by_label.get(label, []), groups, ids, pointed)
         reps_div = by_label.get("Representations", [])
+        if len(reps_div) > 1:
+            self.add("CSIP101", f"{len(reps_div)} divs LABEL='Representations'; the content is "
+                     "described in a single div", f, xpath_of(reps_div[1]))
         for d in reps_div:
             if not d.get("ID"):
                 self.add("CSIP102", "the Representations div has no @ID", f, xpath_of(d, "ID"))
@@ -1810,6 +1919,9 @@ class _Validator:
                      xpath_of(top) + "/div[@LABEL='Metadata']",
                      None if has_md else Severity.WARNING)
             return
+        if len(divs) > 1:
+            self.add("CSIP88", f"{len(divs)} divs LABEL='Metadata'; the metadata is described "
+                     "in exactly one", f, xpath_of(divs[1]))
         d = divs[0]
         if not d.get("ID"):
             self.add("CSIP89", "the Metadata div has no @ID", f, xpath_of(d, "ID"))
@@ -1828,7 +1940,7 @@ class _Validator:
 
     def check_fptr_div(self, doc: _Doc, top: etree._Element, label: str,
                        divs: list[etree._Element], groups: dict[str, etree._Element],
-                       ids: tuple[str, str, str, str]) -> None:
+                       ids: tuple[str, str, str, str], pointed: set[str | None]) -> None:
         f = doc.member
         div_id, id_id, fptr_id, fileid_id = ids
         wanted = [gid for gid, g in groups.items() if g.get("USE") == label]
@@ -1837,7 +1949,9 @@ class _Validator:
                 self.add(div_id, f"fileGrp USE='{label}' exists but the CSIP structMap has no "
                          f"div LABEL='{label}'", f, xpath_of(top) + f"/div[@LABEL='{label}']")
             return
-        pointed: set[str] = set()
+        if len(divs) > 1:
+            self.add(div_id, f"{len(divs)} divs LABEL='{label}'; they are described in a "
+                     "single div", f, xpath_of(divs[1]))
         for d in divs:
             if not d.get("ID"):
                 self.add(id_id, f"the {label} div has no @ID", f, xpath_of(d, "ID"))
@@ -1847,8 +1961,6 @@ class _Validator:
                 if fid is None or g is None or g.get("USE") != label:
                     self.add(fileid_id, f"fptr/@FILEID {fid!r} is not the ID of a fileGrp "
                              f"USE='{label}'", f, xpath_of(fp, "FILEID"))
-                else:
-                    pointed.add(fid)
         for gid in wanted:
             if gid not in pointed:
                 self.add(fptr_id, f"the {label} div has no fptr to fileGrp {gid!r}", f,
@@ -1857,38 +1969,69 @@ class _Validator:
     def check_representation_divs(self, doc: _Doc, top: etree._Element,
                                   divs: list[etree._Element],
                                   groups: dict[str, etree._Element]) -> None:
+        """CSIP105–112: one div per representation, LABEL 'Representations/<folder>', with an
+        mptr to the representation METS when there is one. A fileGrp USE may go deeper
+        ('Representations/rep1/data', CSIP64); it belongs to the representation all the same."""
         f = doc.member
-        rep_groups = {g.get("USE"): gid for gid, g in groups.items()
-                      if (g.get("USE") or "").startswith("Representations/")}
+        rep_groups: dict[str, list[str]] = {}
+        for gid, g in groups.items():
+            key = _representation_of(g.get("USE") or "")
+            if key:
+                rep_groups.setdefault(key, []).append(gid)
+        entries = self.r.entries()
         seen: set[str] = set()
         for d in divs:
             label = d.get("LABEL") or ""
             mptrs = _children(d, "mptr")
             if not label.startswith("Representations/") and not mptrs:
                 continue
+            if label in seen:
+                self.add("CSIP105", f"more than one div LABEL {label!r}; each representation "
+                         "has one", f, xpath_of(d, "LABEL"))
             seen.add(label)
+            folder = "r" + label[1:] + "/"
+            has_mets = folder + "METS.xml" in entries
             if not d.get("ID"):
                 self.add("CSIP106", "the representation div has no @ID", f, xpath_of(d, "ID"))
-            if label not in rep_groups:
+            if label not in rep_groups and not any(e.startswith(folder) for e in entries):
                 self.add("CSIP107", f"div LABEL {label!r} matches no fileGrp "
-                         "USE='Representations/...'", f, xpath_of(d, "LABEL"))
-            if len(mptrs) != 1:
+                         "USE='Representations/...' and no representation folder", f,
+                         xpath_of(d, "LABEL"))
+            if len(mptrs) > 1 or (has_mets and not mptrs):
                 self.add("CSIP109", f"a representation div must have exactly one mptr, found "
                          f"{len(mptrs)}", f, xpath_of(d) + "/mptr")
             for mp in mptrs:
                 title = mp.get(f"{{{XL}}}title")
-                if title is None or (label in rep_groups and title != rep_groups[label]):
-                    self.add("CSIP108", f"mptr/@xlink:title {title!r} must be the ID of fileGrp "
-                             f"{label!r}", f, xpath_of(mp, f"{{{XL}}}title"))
+                if title is None or (label in rep_groups and title not in rep_groups[label]):
+                    self.add("CSIP108", f"mptr/@xlink:title {title!r} must be the ID of the "
+                             f"fileGrp of {label!r}", f, xpath_of(mp, f"{{{XL}}}title"))
                 if mp.get(f"{{{XL}}}type") != "simple":
                     self.add("CSIP111", "mptr/@xlink:type must be simple", f,
                              xpath_of(mp, f"{{{XL}}}type"))
                 if mp.get("LOCTYPE") != "URL":
                     self.add("CSIP112", "mptr/@LOCTYPE must be URL", f, xpath_of(mp, "LOCTYPE"))
                 self.resolve(doc, mp, "CSIP110", fixity=False)
-        for use in sorted(u for u in rep_groups if u and u not in seen):
-            self.add("CSIP105", f"no structMap div for representation {use!r}", f,
-                     xpath_of(top) + "/div")
+        whole = any(d.get("LABEL") == "Representations" for d in divs)
+        for rep in sorted(r for r in rep_groups if r not in seen):
+            if "r" + rep[1:] + "/METS.xml" in entries:
+                self.add("CSIP105", f"no structMap div for representation {rep!r}, which has "
+                         "its own METS.xml", f, xpath_of(top) + "/div")
+            elif not whole:
+                self.add("CSIP101", f"the content of {rep!r} is described in no structMap div "
+                         f"(neither LABEL={rep!r} nor 'Representations')", f,
+                         xpath_of(top) + "/div")
+        plain = [gid for gid, g in groups.items() if g.get("USE") == "Representations"]
+        if plain and not whole:
+            self.add("CSIP101", "fileGrp USE='Representations' is described in no structMap "
+                     "div LABEL='Representations'", f, xpath_of(top) + "/div")
+
+
+def _representation_of(use: str) -> str | None:
+    """'Representations/rep1/data' → 'Representations/rep1'; None for other uses."""
+    parts = use.split("/")
+    if len(parts) >= 2 and parts[0] == "Representations" and parts[1]:
+        return "/".join(parts[:2])
+    return None
 
 
 def validate_package(path: Path, *, schemas: SchemaSet | None,

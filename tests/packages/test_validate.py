@@ -20,7 +20,7 @@ from lxml import etree
 from diariekit.errors import UnreadableInputError
 from diariekit.findings import Severity
 from diariekit.packages.schemas import SchemaSet
-from diariekit.packages.validate import NO_SCHEMAS, ValidationReport, validate_package
+from diariekit.packages.validate import NO_SCHEMAS, ValidationReport, mime_ok, validate_package
 
 M = "{http://www.loc.gov/METS/}"
 XL = "{http://www.w3.org/1999/xlink}"
@@ -596,7 +596,7 @@ def test_dmdsec_valid_and_broken(pkg: Path, schema_set: SchemaSet) -> None:
 @pytest.mark.parametrize(("attrs", "code", "severity"), [
     ({"CREATED": ""}, "CSIP19", Severity.ERROR),
     ({"ID": ""}, "CSIP18", Severity.ERROR),
-    ({"STATUS": "OLD"}, "CSIP20", Severity.WARNING),
+    ({"STATUS": "OLD"}, "CSIP20", Severity.ERROR),  # optional, but from the vocabulary
 ])
 def test_dmdsec_requirements(pkg: Path, schema_set: SchemaSet, attrs: dict[str, str],
                              code: str, severity: Severity) -> None:
@@ -651,3 +651,189 @@ def test_unicode_normalisation_of_names(tmp_path: Path, schema_set: SchemaSet) -
     mets.write_text(text)
     report = validate_package(root, schemas=schema_set)
     assert report.valid, [str(f) for f in report.findings]
+
+
+# ------------------------------------------------ found by auditing against the E-ARK corpus
+# (DILCISBoard/eark-ip-test-corpus: each case below is one of its packages, rebuilt here by
+# mutating our own example package)
+
+CSIP_PROFILE_URL = "https://earkcsip.dilcis.eu/profile/E-ARK-CSIP.xml"
+
+
+def test_csip_profile_package_saying_sip_is_not_held_to_sip(pkg: Path,
+                                                            schema_set: SchemaSet) -> None:
+    """OAISPACKAGETYPE='SIP' under the CSIP profile is CSIP9-valid: no SIP2/SIP15 errors."""
+    def change(r: etree._Element) -> None:
+        r.set("PROFILE", CSIP_PROFILE_URL)
+        for a in r.findall(f"{M}metsHdr/{M}agent"):
+            if a.get("TYPE") != "OTHER":
+                first(r, f"{M}metsHdr").remove(a)
+
+    edit_mets(pkg, "METS.xml", change)
+    report = validate_package(pkg, schemas=schema_set)
+    assert report.valid, [str(f) for f in report.findings]
+    assert report.codes(Severity.WARNING) == {"DK-SIP-PROFILE"}
+    assert not any(c.startswith("SIP") for c in report.codes())
+
+
+def test_unknown_profile_of_a_sip_is_still_sip2(pkg: Path, schema_set: SchemaSet) -> None:
+    edit_mets(pkg, "METS.xml", lambda r: (r.set("PROFILE", "http://www.eark-project.com/"
+                                                           "METS/IP.xml"), None)[1])
+    assert "SIP2" in errors(validate_package(pkg, schemas=schema_set))
+
+
+def test_representation_file_group_may_name_the_data_folder(pkg: Path,
+                                                            schema_set: SchemaSet) -> None:
+    """CSIP64 allows USE='Representations/rep1/data'; the div stays 'Representations/rep1'."""
+    edit_mets(pkg, "METS.xml", lambda r: (first(r, f".//{M}fileGrp[@ID='filegrp-rep1']")
+                                          .set("USE", "Representations/rep1/data"), None)[1])
+    report = validate_package(pkg, schemas=schema_set)
+    assert report.valid and report.findings == [], [str(f) for f in report.findings]
+
+
+def _aip_without_rep_mets(root: Path) -> Path:
+    """The 2.0.4 layout: the root METS points at the data itself, no representation METS."""
+    _minimal_aip(root, n=1)
+    (root / "representations/rep1/METS.xml").unlink()
+    b = (root / "representations/rep1/data/f0.txt").read_bytes()
+
+    def change(r: etree._Element) -> None:
+        grp = first(r, f".//{M}fileGrp")
+        grp.set("USE", "Representations/rep1/data")
+        f = first(grp, f"{M}file")
+        f.set("SIZE", str(len(b)))
+        f.set("CHECKSUM", hashlib.md5(b).hexdigest())
+        first(f, f"{M}FLocat").set(f"{XL}href", "representations/rep1/data/f0.txt")
+        div = first(r, f".//{M}div[@LABEL='Representations/rep1']")
+        div.remove(first(div, f"{M}mptr"))
+        div.append(etree.fromstring(f'<div xmlns="{M[1:-1]}" ID="r0d" '
+                                    'LABEL="Representations/rep1/data"><fptr FILEID="gr"/></div>'))
+
+    edit_mets(root, "METS.xml", change)
+    return root
+
+
+def test_representation_without_its_own_mets_needs_no_mptr(tmp_path: Path,
+                                                           schema_set: SchemaSet) -> None:
+    report = validate_package(_aip_without_rep_mets(tmp_path / "aip-3"), schemas=schema_set)
+    assert report.valid, [str(f) for f in report.findings]
+    assert "CSIPSTR12" in report.codes(Severity.WARNING)  # no representation METS
+    assert not report.codes() & {"CSIP101", "CSIP105", "CSIP107", "CSIP109"}
+
+
+def test_representation_with_mets_but_no_mptr(pkg: Path, schema_set: SchemaSet) -> None:
+    def change(r: etree._Element) -> None:
+        mptr = first(r, f".//{M}mptr")
+        mptr.getparent().remove(mptr)  # type: ignore[union-attr]
+
+    edit_mets(pkg, "METS.xml", change)
+    assert "CSIP109" in errors(validate_package(pkg, schemas=schema_set))
+
+
+def test_representation_described_nowhere(pkg: Path, schema_set: SchemaSet) -> None:
+    def change(r: etree._Element) -> None:
+        div = first(r, f".//{M}div[@LABEL='Representations/rep1']")
+        div.getparent().remove(div)  # type: ignore[union-attr]
+
+    edit_mets(pkg, "METS.xml", change)
+    report = validate_package(pkg, schemas=schema_set)
+    assert "CSIP105" in report.codes(Severity.WARNING)
+
+
+def _duplicate_div(label: str) -> Callable[[etree._Element], None]:
+    def change(r: etree._Element) -> None:
+        div = first(r, f".//{M}div[@LABEL='{label}']")
+        twin = etree.fromstring(etree.tostring(div))
+        twin.set("ID", div.get("ID", "") + "-twin")
+        div.addnext(twin)
+    return change
+
+
+@pytest.mark.parametrize(("label", "code", "severity"), [
+    ("Metadata", "CSIP88", Severity.ERROR),        # 1..1
+    ("Documentation", "CSIP93", Severity.WARNING),  # 0..1, SHOULD
+    ("Schemas", "CSIP97", Severity.WARNING),
+])
+def test_duplicate_top_divs(pkg: Path, schema_set: SchemaSet, label: str, code: str,
+                            severity: Severity) -> None:
+    edit_mets(pkg, "METS.xml", _duplicate_div(label))
+    report = validate_package(pkg, schemas=schema_set)
+    assert code in report.codes(severity), [str(f) for f in report.findings]
+
+
+def test_duplicate_representations_div(tmp_path: Path, schema_set: SchemaSet) -> None:
+    root = _aip_without_rep_mets(tmp_path / "aip-4")
+
+    def change(r: etree._Element) -> None:
+        div = first(r, f".//{M}div[@LABEL='Representations/rep1']")
+        div.set("LABEL", "Representations")
+        first(div, f".//{M}div").set("LABEL", "Data")
+        _duplicate_div("Representations")(r)
+
+    edit_mets(root, "METS.xml", change)
+    report = validate_package(root, schemas=schema_set)
+    assert "CSIP101" in report.codes(Severity.WARNING), [str(f) for f in report.findings]
+
+
+@pytest.mark.parametrize(("change", "code", "severity"), [
+    # a MAY attribute whose value, once OTHER, is a MUST
+    (lambda r: (first(r, f".//{M}fileGrp[@ID='filegrp-rep1']")
+                .attrib.pop(f"{CSIP}OTHERCONTENTINFORMATIONTYPE")), "CSIP63", Severity.ERROR),
+    (lambda r: (r.set(f"{CSIP}CONTENTINFORMATIONTYPE", "OTHER"),
+                r.attrib.pop(f"{CSIP}OTHERCONTENTINFORMATIONTYPE", None)), "CSIP5",
+     Severity.ERROR),
+    # CSIP8: a modification in the future, or before the creation
+    (lambda r: first(r, f"{M}metsHdr").set("LASTMODDATE", "2038-01-18T12:00:00"), "CSIP8",
+     Severity.WARNING),
+    (lambda r: first(r, f"{M}metsHdr").set("LASTMODDATE", "2001-01-01T00:00:00+01:00"),
+     "CSIP8", Severity.WARNING),
+    # the software agent's name and version note are 1..1
+    (lambda r: first(r, f"{M}metsHdr/{M}agent[@OTHERTYPE='SOFTWARE']").append(
+        etree.fromstring(etree.tostring(first(r, f"{M}metsHdr/{M}agent/{M}note")))),
+     "CSIP15", Severity.ERROR),
+    (lambda r: first(r, f"{M}metsHdr/{M}agent[@OTHERTYPE='SOFTWARE']/{M}name").addnext(
+        etree.fromstring(f'<name xmlns="{M[1:-1]}">another</name>')), "CSIP14", Severity.ERROR),
+    # IANA top-level types
+    (lambda r: first(r, f".//{M}digiprovMD/{M}mdRef").set("MIMETYPE", "other/wrongmimetype"),
+     "CSIP40", Severity.ERROR),
+    (lambda r: first(r, f".//{M}file").set("MIMETYPE", "inode/x-empty"), "CSIP68",
+     Severity.ERROR),
+    # optional STATUS, but from the fixed vocabulary
+    (lambda r: first(r, f".//{M}digiprovMD").set("STATUS", "TEST"), "CSIP34", Severity.ERROR),
+    # fileGrp/@ADMID names administrative metadata (not a dmdSec)
+    (lambda r: first(r, f".//{M}fileGrp[@ID='filegrp-rep1']").set(
+        "ADMID", first(r, f".//{M}fileSec").get("ID")), "CSIP61", Severity.ERROR),
+    # a USE that names no folder of the package
+    (lambda r: first(r, f".//{M}fileGrp[@USE='Schemas']").set("USE", "random_e2368caa"),
+     "CSIP64", Severity.WARNING),
+    # SIP altRecordIDs: empty, or a 0..1 given twice
+    (lambda r: first(r, f"{M}metsHdr").append(etree.fromstring(
+        f'<altRecordID xmlns="{M[1:-1]}" TYPE="SUBMISSIONAGREEMENT"/>')), "SIP5",
+     Severity.WARNING),
+    (lambda r: [first(r, f"{M}metsHdr").append(etree.fromstring(
+        f'<altRecordID xmlns="{M[1:-1]}" TYPE="REFERENCECODE">SE/KS/{i}</altRecordID>'))
+        for i in (1, 2)], "SIP7", Severity.WARNING),
+])
+def test_corpus_requirements(pkg: Path, schema_set: SchemaSet,
+                             change: Callable[[etree._Element], object], code: str,
+                             severity: Severity) -> None:
+    edit_mets(pkg, "METS.xml", lambda r: (change(r), None)[1])
+    report = validate_package(pkg, schemas=schema_set, checksums=False)
+    assert code in report.codes(severity), [str(f) for f in report.findings]
+
+
+def test_empty_sip_format_attribute(pkg: Path, schema_set: SchemaSet) -> None:
+    sip = "{https://DILCIS.eu/XML/METS/SIPExtensionMETS}"
+    edit_mets(pkg, REP_METS,
+              lambda r: (first(r, f".//{M}file").set(f"{sip}FILEFORMATNAME", " "), None)[1])
+    report = validate_package(pkg, schemas=schema_set, checksums=False)
+    assert "SIP32" in report.codes(Severity.WARNING), [str(f) for f in report.findings]
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("application/pdf", True), ("text/plain; charset=UTF-8", True), ("image/svg+xml", True),
+    ("font/ttf", True), ("Application/PDF", True), ("other/wrongmimetype", False),
+    ("inode/x-empty", False), ("pdf", False), ("", False), ("text/", False),
+])
+def test_mime_ok(value: str, ok: bool) -> None:
+    assert mime_ok(value) is ok
