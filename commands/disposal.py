@@ -100,7 +100,8 @@ def retention_recompute_cmd(
         print_json(res.to_dict())
         return
     verb = "would change" if dry_run else "changed"
-    console.print(f"{res.checked} documents checked, {res.changed} {verb}")
+    console.print(f"{res.checked} documents checked, {res.changed} {verb}"
+                  + (f"; {res.earlier} disposable sooner than before" if res.earlier else ""))
     if res.changes:
         table = Table("Handling", "Gallras tidigast (före → efter)", "Leverans (före → efter)",
                       "Regel")

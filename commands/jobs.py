@@ -48,7 +48,8 @@ def run_cmd(
 
     Jobs: package-due (build and validate packages past their delivery deadline),
     audit-verify (the event chain), secrecy-review (markings reaching their maximum time),
-    disposal-propose (a disposal batch for approval).
+    disposal-propose (a disposal batch for approval), retention-recompute (store the
+    retention and delivery dates as the plan in force gives them).
 
     Examples:
 
@@ -63,7 +64,8 @@ def run_cmd(
     0   ran; nothing needs a person (also: nothing was due). Prints nothing.
 
     1   ran, and a person is needed: audit chain broken, a package not valid or already
-    recorded, secrecy markings to review, a disposal batch awaiting approval.
+    recorded, secrecy markings to review, a disposal batch awaiting approval, documents
+    that became disposable sooner after a recompute.
 
     2   unknown job name (the known ones are listed) or bad --as-of.
 

@@ -86,6 +86,8 @@ JOB_OPTIONS: Mapping[str, Mapping[str, type]] = MappingProxyType({
                                         "on_calendar": str}),
     "disposal-propose": MappingProxyType({"org": str, "actor": str, "schedule": str,
                                           "on_calendar": str}),
+    "retention-recompute": MappingProxyType({"org": str, "actor": str, "schedule": str,
+                                             "on_calendar": str}),
 })
 _JOB_PATHS = frozenset({"out", "schemas"})
 

@@ -17,6 +17,14 @@
 ``disposal-propose``
     Propose a disposal batch (gallringsomgång) of everything due on the run's date; a
     person approves it. Options ``org``, ``actor``.
+``retention-recompute``
+    Re-compute and store every document's retention and delivery dates (gallrings- och
+    leveransfrister) as of the run's date, so that a plan version coming into force shows
+    in the stored dates before ``package-due`` and ``disposal-propose`` read them (it runs
+    before both by default). A person is needed when a change makes documents disposable
+    sooner than their stored date said (a new version shortened a rule): check it with
+    ``retention show``. The report counts every change and lists the first 100 per
+    organisation. Options ``org``, ``actor``.
 
 Every job also takes ``schedule`` (cron's five fields) and ``on_calendar`` (systemd), used
 by ``diariekit job cron``.
@@ -418,6 +426,28 @@ def _disposal_propose(ctx: JobContext) -> None:
                 f"disposal approve {res.batch_id} --by NAME`")
 
 
+#: Changes listed per organisation in a retention-recompute report (all are counted).
+_SHOWN_IN_REPORT = 100
+
+
+def _retention_recompute(ctx: JobContext) -> None:
+    from diariekit.retention_dates import recompute_due_dates
+
+    actor = str(ctx.options.get("actor") or current_actor())
+    runs: list[dict[str, Any]] = []
+    ctx.result.update({"as_of": ctx.as_of.isoformat(), "organisations": runs})
+    for org in ctx.organisations():
+        res = recompute_due_dates(ctx.config, org_id=org, on=ctx.as_of, actor=actor)
+        shown = res.to_dict()
+        runs.append({**shown, "changes": shown["changes"][:_SHOWN_IN_REPORT]})
+        if res.earlier:
+            ctx.attention.append(
+                f"{res.earlier} document(s) of {org} became disposable sooner than their "
+                f"stored retention date said ({res.changed} date(s) changed as of "
+                f"{ctx.as_of.isoformat()}): check the rules in force with `diariekit "
+                "retention show DOC` before the next `disposal propose`")
+
+
 JOBS: Mapping[str, JobSpec] = {s.name: s for s in (
     JobSpec("package-due", "Build and validate packages for cases past their delivery "
             "deadline (leveransfrist)", "30 2 * * *", "*-*-* 02:30:00", _package_due),
@@ -427,6 +457,9 @@ JOBS: Mapping[str, JobSpec] = {s.name: s for s in (
             "0 6 * * 1", "Mon *-*-* 06:00:00", _secrecy_review),
     JobSpec("disposal-propose", "Propose a disposal batch (gallringsomgång) for approval",
             "0 4 1 * *", "*-*-01 04:00:00", _disposal_propose),
+    JobSpec("retention-recompute", "Re-compute stored retention and delivery dates "
+            "(gallrings- och leveransfrister)", "30 1 * * *", "*-*-* 01:30:00",
+            _retention_recompute),
 )}
 assert set(JOBS) == set(JOB_OPTIONS), "config.JOB_OPTIONS and JOBS must name the same jobs"
 

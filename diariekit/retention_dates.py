@@ -416,12 +416,16 @@ class RecomputeResult:
     dry_run: bool
     checked: int = 0
     changed: int = 0
+    #: changes that make a document disposable sooner than its stored date said (or at all)
+    earlier: int = 0
     changes: list[DueDate] = field(default_factory=list)
     shown_limit: int = 1000
 
     def count_change(self, d: DueDate) -> None:
         """Count a change; keep the first :attr:`shown_limit` to show."""
         self.changed += 1
+        if d.due is not None and (d.stored_due is None or d.due < d.stored_due):
+            self.earlier += 1
         if len(self.changes) < self.shown_limit:
             self.changes.append(d)
 
@@ -429,6 +433,7 @@ class RecomputeResult:
         return {
             "organisation": self.organisation, "on": self.on.isoformat(),
             "dry_run": self.dry_run, "checked": self.checked, "changed": self.changed,
+            "earlier": self.earlier,
             "changes": [{**c.to_dict(), "old_retention_due": _iso(c.stored_due),
                          "old_delivery_due": _iso(c.stored_delivery_due)}
                         for c in self.changes[:self.shown_limit]],

@@ -72,8 +72,14 @@ class VersionRow:
 
 
 def _is_active(status: str, valid_from: date | None, valid_to: date | None, on: date) -> bool:
-    return (status == PlanStatus.ADOPTED and valid_from is not None and valid_from <= on
-            and (valid_to is None or valid_to >= on))
+    """In force (gällande) on ``on``: adopted, or adopted and since superseded by a later
+    version (then in force until its ``valid_to``, the day before the new one's start, so
+    that importing a version that starts next year leaves this one in force until then)."""
+    if valid_from is None or valid_from > on:
+        return False
+    if status == PlanStatus.ADOPTED:
+        return valid_to is None or valid_to >= on
+    return status == PlanStatus.SUPERSEDED and valid_to is not None and valid_to >= on
 
 
 def _record_type_row(version_id: str, rt: RecordType) -> dict[str, Any]:
@@ -211,9 +217,12 @@ def active_version_ids(conn: Connection, org_registry_id: str, on: date) -> list
         sa.select(plan_version.c.id, plan_version.c.plan_id)
         .join(plan, plan.c.id == plan_version.c.plan_id)
         .where(plan.c.organisation_id == org_registry_id,
-               plan_version.c.status == PlanStatus.ADOPTED.value,
                plan_version.c.valid_from <= on,
-               sa.or_(plan_version.c.valid_to.is_(None), plan_version.c.valid_to >= on))
+               sa.or_(sa.and_(plan_version.c.status == PlanStatus.ADOPTED.value,
+                              sa.or_(plan_version.c.valid_to.is_(None),
+                                     plan_version.c.valid_to >= on)),
+                      sa.and_(plan_version.c.status == PlanStatus.SUPERSEDED.value,
+                              plan_version.c.valid_to >= on)))
         .order_by(plan_version.c.valid_from.desc())).all()
     seen: set[str] = set()
     out: list[str] = []

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from cli import Result, run
+from registries import PLANS as REPO_PLANS
 from registries import make_registry
 
 from diariekit.cases import close_case
@@ -358,6 +359,70 @@ def test_disposal_propose_job(registry: Config, write_input: Callable[..., Path]
     assert ks["batch_id"] and ks["items"] == 1
     assert f"disposal batch {ks['batch_id']}" in r.out and "awaits approval" in r.out
     assert report["attention"] and report["exit_code"] == 1
+
+
+def test_retention_recompute_job(registry: Config, write_input: Callable[..., Path],
+                                 shared: Path, tmp_path: Path) -> None:
+    """Quiet while the stored dates are right; a plan version coming into force that
+    shortens a rule changes them on its first day, and a person is told (exit 1)."""
+    from diariekit.plans.loading import load_plan
+    from diariekit.plans.store import import_plan
+    from diariekit.registry.schema import document
+
+    config = _with_jobs(registry, shared, '\n[jobs.retention-recompute]\norg = "ks"\n')
+    _register_and_close(config, write_input(
+        "k9;KS;r9;Sammanträde;1.1.1;ks-1.1.1-01;Upprättad;2026-02-03;;Kallelse;AA;"
+        "files/brev.pdf;;\n"))
+
+    def stored() -> date | None:
+        engine = open_engine(config.registry_url)
+        try:
+            with connect(engine) as conn:
+                return conn.execute(sa.select(document.c.retention_due)).scalar_one()
+        finally:
+            engine.dispose()
+
+    before = stored()
+    assert before is not None
+    r = _job(config, "run", "retention-recompute", "--as-of", "2026-05-01")
+    assert (r.code, r.out, r.err) == (0, "", ""), r.text
+    (report,) = _reports(config, "retention-recompute")
+    assert [o["organisation"] for o in report["result"]["organisations"]] == ["ks"]
+    assert report["result"]["organisations"][0]["changed"] == 0
+
+    # Version 2027-1 shortens the kallelse to one year from 2027-01-01.
+    text = (REPO_PLANS / "kommunstyrelse.yaml").read_text(encoding="utf-8")
+    v2 = tmp_path / "ks-2027.yaml"
+    v2.write_text(text.replace('version: "2026-1"', 'version: "2027-1"')
+                  .replace('supersedes: "2022-1"', 'supersedes: "2026-1"')
+                  .replace('valid_from: "2026-01-01"', 'valid_from: "2027-01-01"')
+                  .replace("retention: G 2 år\n        delivery: Ej\n        storage: "
+                           "Ärendehanteringssystemet (W3D3), mötesmodulen",
+                           "retention: G 1 år\n        delivery: Ej\n        storage: "
+                           "Ärendehanteringssystemet (W3D3), mötesmodulen", 1),
+                  encoding="utf-8")
+    plan = load_plan(v2).plan
+    assert plan is not None
+    import_plan(config, plan, org_id="ks", actor="test")
+
+    r = _job(config, "run", "retention-recompute", "--as-of", "2026-12-31")
+    assert r.code == 0 and stored() == before, r.text  # not in force yet
+    events = _state(config)[0]
+    r = _job(config, "run", "retention-recompute", "--as-of", "2027-01-01")
+    assert r.code == 1, r.text
+    assert "1 document(s) of ks became disposable sooner" in r.out
+    report = _reports(config, "retention-recompute")[-1]
+    ks = report["result"]["organisations"][0]
+    assert (ks["changed"], ks["earlier"], report["exit_code"]) == (1, 1, 1)
+    (change,) = ks["changes"]
+    assert change["old_retention_due"] == before.isoformat()
+    after = stored()
+    assert after is not None and after < before and change["retention_due"] == after.isoformat()
+    assert _state(config)[0] == events + 1  # one retention_recomputed event
+    r = _job(config, "run", "retention-recompute", "--as-of", "2027-01-02")
+    assert (r.code, r.out) == (0, ""), r.text
+    assert _reports(config, "retention-recompute")[-1]["result"]["organisations"][0][
+        "changed"] == 0
 
 
 @pytest.mark.parametrize("args", [["job", "run"], ["job", "list"], ["job", "cron"],

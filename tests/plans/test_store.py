@@ -3,6 +3,7 @@ supersession, activity, loading back, and the events written."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,10 @@ import sqlalchemy as sa
 from diariekit.config import OrganisationConfig, SeriesConfig, load_config
 from diariekit.errors import InvalidInputError
 from diariekit.events import verify_chain
+from diariekit.organisations import organisation_id
 from diariekit.plans.diff import diff_plans
 from diariekit.plans.loading import load_plan
-from diariekit.plans.store import import_plan, list_versions, load_plan_ref
+from diariekit.plans.store import active_version_ids, import_plan, list_versions, load_plan_ref
 from diariekit.registry.engine import connect, open_engine
 from diariekit.registry.schema import event, plan_version, record_type
 from diariekit.setup import init_registry
@@ -73,6 +75,45 @@ def test_new_version_supersedes_and_becomes_active(registry_url: str, tmp_path: 
     assert active.meta.version == "2027-1"
     d = diff_plans(load_plan_ref(config, "2026-1"), active)
     assert [c.retention.direction for c in d.retention_changes if c.retention] == ["now_kept"]
+
+
+def test_a_version_adopted_for_next_year_leaves_this_years_in_force(
+        registry_url: str, tmp_path: Path, small_plan: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing in June a version valid from 1 January marks the old one superseded with
+    valid_to 31 December, and the old one stays the plan in force until then (it was
+    left with no plan in force: registration and retention dates failed until January)."""
+    monkeypatch.setenv("DIARIEKIT_TODAY", "2026-06-01")
+    config = _config(tmp_path, registry_url)
+    old = load_plan(small_plan).plan
+    assert old is not None
+    import_plan(config, old)
+    text = small_plan.read_text(encoding="utf-8")
+    newer = tmp_path / "plan-2027.yaml"
+    newer.write_text(text.replace('version: "2026-1"', 'version: "2027-1"\n  supersedes: "2026-1"')
+                     .replace('valid_from: "2026-01-01"', 'valid_from: "2027-01-01"'),
+                     encoding="utf-8")
+    new = load_plan(newer).plan
+    assert new is not None
+    result = import_plan(config, new)
+    assert result.superseded == "2026-1" and not result.active_now
+    rows = {r.version: r for r in list_versions(config)}
+    assert rows["2026-1"].status == "superseded" and rows["2026-1"].active
+    assert not rows["2027-1"].active
+    assert load_plan_ref(config, "active").meta.version == "2026-1"
+    for day, version in (("2026-12-31", "2026-1"), ("2027-01-01", "2027-1")):
+        engine = open_engine(config.registry_url)
+        try:
+            with connect(engine) as conn:
+                oid = organisation_id(conn, "tn")
+                (vid,) = active_version_ids(conn, oid, date.fromisoformat(day))
+                got = conn.execute(sa.select(plan_version.c.version)
+                                   .where(plan_version.c.id == vid)).scalar_one()
+        finally:
+            engine.dispose()
+        assert got == version, day
+        assert [r.version for r in list_versions(config, on=date.fromisoformat(day))
+                if r.active] == [version]
 
 
 def test_same_version_with_other_content_is_refused(registry_url: str, tmp_path: Path,
