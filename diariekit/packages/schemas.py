@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-from lxml import etree
+from lxml import etree, isoschematron
 
 from diariekit.errors import ConfigError, Location, UnreadableInputError
 
@@ -27,6 +28,8 @@ METS_BUNDLE = "local/eark-mets-bundle.xsd"
 METS_BUNDLE_22 = "local/eark-mets-bundle-2.2.xsd"
 PREMIS_XSD = "premis/premis.xsd"
 ERMS_XSD = {"3.0": "erms/3.0/ERMS_v3.xsd", "2.1.2": "erms/2.1.2/ERMS.xsd"}
+#: The ERMS Schematron rules (co-occurrence constraints the XSD cannot say).
+ERMS_SCH = {"3.0": "erms/3.0/erms_v3.sch", "2.1.2": "erms/2.1.2/erms.sch"}
 CSIP_PROFILE = "csip/2.1.0/E-ARK-CSIP.xml"
 SIP_PROFILE = "sip/2.1.0/E-ARK-SIP.xml"
 CSIP_VOCABULARIES = "csip/2.1.0/vocabularies"
@@ -152,6 +155,98 @@ def _to_path(uri: str) -> Path:
     return Path(uri)
 
 
+_SCH = "http://purl.oclc.org/dsdl/schematron"
+_SVRL = "http://purl.oclc.org/dsdl/svrl"
+_WARNING_ROLES = frozenset({"warning", "warn", "info", "information"})
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """One failed Schematron assertion: its text, whether it is only a "should" (a
+    warning), and the element it failed on (None when the location did not resolve)."""
+
+    message: str
+    warning: bool
+    element: etree._Element | None
+
+
+class SchematronRules:
+    """A Schematron schema (ISO Schematron), run with lxml's XSLT 1 implementation.
+
+    The ERMS rules declare ``queryBinding="xslt2"``, which lxml does not implement, but
+    every context and test in them is XPath 1.0. So the rules are accepted only when each
+    expression compiles and evaluates as XPath 1.0 (with the schema's ``ns`` prefixes);
+    otherwise :attr:`usable` is False and :attr:`reason` says why, and the caller skips
+    them rather than report wrong results. An assertion is a warning when its ``role``
+    says so, or when its text says "should" and not "must"; otherwise an error.
+    """
+
+    def __init__(self, path: Path, parser: etree.XMLParser) -> None:
+        self.path = path
+        self.reason: str | None = None
+        self._schematron: isoschematron.Schematron | None = None
+        try:
+            root = etree.parse(str(path), parser).getroot()
+        except (OSError, etree.XMLSyntaxError) as exc:
+            raise ConfigError(f"Schematron file does not parse: {exc}",
+                              Location(str(path))) from None
+        namespaces = {n.get("prefix"): n.get("uri") for n in root.iter(f"{{{_SCH}}}ns")
+                      if n.get("prefix") and n.get("uri")}
+        self._asserts = {" ".join("".join(a.itertext()).split()): a.get("role", "")
+                         for a in root.iter(f"{{{_SCH}}}assert")}
+        probe = etree.fromstring("<probe/>")
+        expressions = [el.get("context") for el in root.iter(f"{{{_SCH}}}rule")]
+        expressions += [el.get("test") for el in root.iter(f"{{{_SCH}}}assert",
+                                                           f"{{{_SCH}}}report")]
+        for expr in expressions:
+            try:
+                etree.XPath(expr or "", namespaces=namespaces)(probe)
+            except (etree.XPathError, TypeError) as exc:
+                self.reason = (f"{path.name}: {expr!r} is not XPath 1.0 ({exc}); "
+                               "Schematron rules not checked")
+                return
+        binding = root.get("queryBinding", "xslt")
+        if binding.lower() not in ("xslt", "xslt1", "xpath", "xslt2", "xslt3"):
+            self.reason = f"{path.name}: query binding {binding!r} not supported"
+            return
+        root.set("queryBinding", "xslt")
+        try:
+            self._schematron = isoschematron.Schematron(root, store_report=True)
+        except (etree.SchematronParseError, etree.XSLTError) as exc:
+            self.reason = f"{path.name}: does not compile ({exc}); rules not checked"
+
+    @property
+    def usable(self) -> bool:
+        return self._schematron is not None
+
+    def check(self, tree: etree._ElementTree) -> list[RuleFailure]:
+        """Every failed assertion and successful report in ``tree``."""
+        if self._schematron is None:
+            return []
+        self._schematron.validate(tree)
+        report = self._schematron.validation_report
+        out: list[RuleFailure] = []
+        if report is None:
+            return out
+        for failed in report.getroot().iter(f"{{{_SVRL}}}failed-assert",
+                                            f"{{{_SVRL}}}successful-report"):
+            text = " ".join("".join(failed.itertext()).split())
+            role = (failed.get("role") or self._asserts.get(text, "")).lower()
+            words = set(text.lower().replace(",", " ").replace(".", " ").split())
+            warning = role in _WARNING_ROLES or ("should" in words and "must" not in words)
+            element = None
+            location = failed.get("location")
+            if location:
+                try:
+                    found = tree.xpath(location)
+                except etree.XPathError:
+                    found = []
+                if isinstance(found, list) and found and isinstance(found[0], etree._Element):
+                    element = found[0]
+            out.append(RuleFailure(text, warning, element))
+        return out
+
+
 class SchemaSet:
     """The compiled schemas of one schema folder (METS bundle, PREMIS, ERMS), each cached."""
 
@@ -163,6 +258,7 @@ class SchemaSet:
         self.folder = folder.resolve()
         self.resolver = CatalogResolver(self.folder)
         self._cache: dict[str, etree.XMLSchema] = {}
+        self._rules: dict[str, SchematronRules | None] = {}
 
     @classmethod
     def find(cls, explicit: Path | None = None) -> SchemaSet | None:
@@ -209,6 +305,17 @@ class SchemaSet:
         if version not in ERMS_XSD:
             raise ConfigError(f"unknown ERMS version {version!r}; use 3.0 or 2.1.2")
         return self._compile(ERMS_XSD[version])
+
+    def erms_rules(self, version: str = "3.0") -> SchematronRules | None:
+        """The ERMS Schematron rules of ``version``, or None when the set lacks them."""
+        relative = ERMS_SCH.get(version)
+        if relative is None:
+            return None
+        if relative not in self._rules:
+            path = self.path(relative)
+            self._rules[relative] = (SchematronRules(path, self._schema_parser())
+                                     if path.is_file() else None)
+        return self._rules[relative]
 
     def safe_parser(self) -> etree.XMLParser:
         """The parser for every package file (see :func:`safe_parser`)."""

@@ -44,6 +44,8 @@ DK-XML-DTD           error    DOCTYPE / entity declaration (XXE); never expanded
 DK-XML-WELLFORMED    error    an XML file that does not parse
 DK-CHECKSUM-UNSUP    info     a CHECKSUMTYPE diariekit cannot compute (HAVAL, TIGER...)
 XSD-METS/PREMIS/ERMS error    XML Schema validation error
+SCH-ERMS             err/warn an ERMS Schematron rule (co-occurrence: ``other…`` attribute
+                              missing beside the value ``other``); "should" rules warn
 ==================== ======== ==========================================================
 """
 
@@ -81,6 +83,7 @@ from .schemas import (
     SIP_PROFILE,
     SIP_VOCABULARIES,
     SchemaSet,
+    SchematronRules,
     safe_parser,
 )
 
@@ -960,6 +963,24 @@ class _Validator:
                     Location(member, err.line or None, err.path or None)))
         return bool(ok)
 
+    def schematron(self, code: str, member: str, tree: etree._ElementTree,
+                   rules: SchematronRules | None) -> None:
+        """Findings for the Schematron rules that fail in ``tree`` (MUST an error, SHOULD a
+        warning); a note in ``skipped`` when the rules cannot be run as XPath 1.0."""
+        if rules is None:
+            return
+        if not rules.usable:
+            if rules.reason and rules.reason not in self.skipped:
+                self.skipped.append(rules.reason)
+            return
+        for failure in rules.check(tree)[:50]:
+            el = failure.element
+            self.findings.append(Finding(
+                code, Severity.WARNING if failure.warning else Severity.ERROR,
+                f"rule: {failure.message}",
+                Location(member, el.sourceline if el is not None else None,
+                         xpath_of(el) if el is not None else None)))
+
     # -- main
 
     def run(self) -> None:
@@ -1672,6 +1693,7 @@ class _Validator:
                         and self.schemas.erms(versions[1]).validate(tree):
                     schema_v = versions[1]
                 self.xsd("XSD-ERMS", member, tree, self.schemas.erms(schema_v))
+                self.schematron("SCH-ERMS", member, tree, self.schemas.erms_rules(schema_v))
             del tree
         if self.schemas is None:
             self.skipped.append(NO_SCHEMAS)

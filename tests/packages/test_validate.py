@@ -837,3 +837,41 @@ def test_empty_sip_format_attribute(pkg: Path, schema_set: SchemaSet) -> None:
 ])
 def test_mime_ok(value: str, ok: bool) -> None:
     assert mime_ok(value) is ok
+
+
+def test_erms_schematron_rules(pkg: Path, schema_set: SchemaSet) -> None:
+    """The official ERMS Schematron rules (xslt2 binding, XPath 1.0 expressions) run after
+    the XSD: a "must" rule broken is an error, a "should" rule a warning, each at its element;
+    the example package keeps none of them broken."""
+    rules = schema_set.erms_rules("3.0")
+    assert rules is not None and rules.usable, rules and rules.reason
+    assert not [f for f in validate_package(pkg, schemas=schema_set).findings
+                if f.code == "SCH-ERMS"]
+    erms = pkg / "representations/rep1/data/erms.xml"
+    text = erms.read_text(encoding="utf-8")
+    text = text.replace('<aggregation aggregationType="caseFile"',
+                        '<aggregation aggregationType="own_aggregation_definition"', 1)
+    text = text.replace('dateType="other" otherDateType="restrictionStart"', 'dateType="other"', 1)
+    text = text.replace('<disposalDate dateType="retention_period_start">',
+                        '<disposalDate dateType="other_date">', 1)
+    erms.write_text(text, encoding="utf-8")
+    report = validate_package(pkg, schemas=schema_set)
+    found = sorted((f.severity.value, f.location.field or "", f.message)
+                   for f in report.findings if f.code == "SCH-ERMS")
+    assert [(sev, xpath.rsplit("/", 1)[-1]) for sev, xpath, _ in found] == [
+        ("error", "aggregation"), ("error", "date"), ("warning", "disposalDate")], found
+    assert all(f.location.file == "representations/rep1/data/erms.xml" and f.location.line
+               for f in report.findings if f.code == "SCH-ERMS")
+    assert "otherAggregationType" in found[0][2] and not report.valid
+
+
+def test_schematron_beyond_xpath1_is_skipped_not_guessed(tmp_path: Path) -> None:
+    from diariekit.packages.schemas import SchematronRules
+
+    sch = tmp_path / "rules.sch"
+    sch.write_text('<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2">'
+                   '<pattern><rule context="*"><assert test="matches(@id, \'^a\')">id starts '
+                   'with a</assert></rule></pattern></schema>', encoding="utf-8")
+    rules = SchematronRules(sch, etree.XMLParser(resolve_entities=False, no_network=True))
+    assert not rules.usable and rules.reason and "not XPath 1.0" in rules.reason
+    assert rules.check(etree.ElementTree(etree.fromstring("<x id='b'/>"))) == []
