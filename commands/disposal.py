@@ -15,7 +15,8 @@ from diariekit.disposal import (
     propose_batch,
     run_batch,
 )
-from diariekit.errors import UsageError
+from diariekit.disposal_log import register_log
+from diariekit.errors import ExitCode, UsageError
 from diariekit.holds import add_hold, list_holds, release_hold
 from diariekit.registry.schema import HOLD_REASONS
 from diariekit.retention_dates import explain, recompute_due_dates, record_trigger
@@ -24,14 +25,16 @@ from .common import (
     JSON_OPTION,
     console,
     err_console,
+    exit_with,
     get_config,
     handle_errors,
     parse_date_option,
+    print_finding,
     print_json,
 )
 
-disposal_app = typer.Typer(help="Disposal batches (gallringsomgång): propose, show, approve, run.",
-                           no_args_is_help=True)
+disposal_app = typer.Typer(help="Disposal batches (gallringsomgång): propose, show, approve, "
+                           "run, register-log.", no_args_is_help=True)
 hold_app = typer.Typer(help="Holds (gallringsstopp): add, list, release.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retention and delivery dates (gallrings- och leveransfrister).",
                             no_args_is_help=True)
@@ -332,6 +335,8 @@ def disposal_show_cmd(
     if d["approved_by"]:
         console.print(f"Approved by {d['approved_by']} {d['approved_at']} "
                       f"{d['approval_ref'] or ''}")
+    if d["log_document"]:
+        console.print(f"Disposal log registered as {d['log_document']}")
     table = Table("Handling", "Handlingstyp", "Regel", "Datum", "Beslut", "Utfall")
     for i in d["items"]:
         table.add_row(i["ref"], i["record_type"] or "", i["rule"] or "", i["due"] or "",
@@ -398,3 +403,53 @@ def disposal_run_cmd(
         console.print(f"  log: {p}")
     for note in res.log_notes:
         err_console.print(f"[yellow]warning:[/] {note}")
+
+
+@disposal_app.command("register-log")
+@handle_errors
+def disposal_register_log_cmd(
+    ctx: typer.Context,
+    batch_id: str = typer.Argument(..., metavar="BATCH"),
+    case: str | None = typer.Option(None, "--case", metavar="DNR",
+                                    help="The case to register the log in."),
+    series: str | None = typer.Option(None, "--series", metavar="S",
+                                      help="Open a new case in this series instead."),
+    title: str | None = typer.Option(None, "--title", help="Ärendemening of the new case "
+                                     "(default: Gallring <year>)."),
+    record_type: str | None = typer.Option(
+        None, "--record-type", metavar="ID",
+        help="Record type (default: the plan's one row named Gallringsprotokoll)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be registered."),
+    org: str | None = ORG_OPTION,
+    by: str | None = BY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Register (diarieför) the disposal log of a completed batch as a document.
+
+    The PDF/A log (else the HTML) is registered as drawn up on the completion date, with
+    the plan's record type for disposal logs, in a case or in a new case of a series.
+    Registering it again changes nothing. Exit 1 when the registration is refused, 6 when
+    the batch is not completed.
+
+    Examples:
+
+      diariekit disposal register-log 3f2a9c1d --case "KS 2026/0120"
+
+      diariekit disposal register-log 3f2a9c1d --series KS --title "Gallring 2026"
+    """
+    report = register_log(get_config(ctx), batch_id, org_id=org, case=case, series=series,
+                          title=title, record_type=record_type, dry_run=dry_run, actor=by)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        for f in report.findings:
+            print_finding(f)
+        outcome = report.outcomes[0] if report.outcomes else None
+        if outcome is not None and outcome.action in ("registered", "would register"):
+            verb = "registered as" if outcome.action == "registered" else "would be registered"
+            console.print(f"[green]✓[/] disposal log of {batch_id} {verb} {outcome.ref or ''}"
+                          + (f" (new case {outcome.case})" if outcome.opened_case else ""))
+        elif outcome is not None and outcome.action == "skipped":
+            console.print(f"disposal log of {batch_id} already registered as {outcome.ref}")
+    if report.errors:
+        exit_with(ExitCode.INVALID)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from diariekit.config import OrganisationConfig, SeriesConfig
-from diariekit.demo import demo_folder, run_demo
+from diariekit.demo import DemoReport, demo_folder, run_demo
 from diariekit.errors import UsageError
 from diariekit.findings import Severity, has_errors
 from diariekit.setup import init_registry
@@ -111,6 +111,7 @@ def demo_cmd(
             "hold": report.hold.to_dict() if report.hold else None,
             "disposal_proposal": report.proposal.to_dict() if report.proposal else None,
             "disposal": report.disposal.to_dict() if report.disposal else None,
+            "disposal_log_registered": _log_ref(report),
         })
     else:
         console.rule("[bold]1. Registry")
@@ -183,10 +184,21 @@ def demo_cmd(
                     console.print(f"  disposal log: {log}")
                 for note in d.log_notes:
                     console.print(f"  [yellow]note:[/] {note}")
-            failed = failed or report.disposal is None or report.disposal.status != "completed"
+                if _log_ref(report):
+                    console.print(f"[green]✓[/] disposal log registered as {_log_ref(report)}")
+            failed = (failed or report.disposal is None or report.disposal.status != "completed"
+                      or _log_ref(report) is None)
         console.print(f"\nDone. Try: [bold]cd {report.folder}[/] and then "
                       "[bold]diariekit case list[/], [bold]diariekit case show "
                       "\"KS 2026/0001\"[/], [bold]diariekit extract public --format csv[/], "
                       "[bold]diariekit disposal list[/], [bold]diariekit plan list[/]")
     if failed:
         raise typer.Exit(1)
+
+
+def _log_ref(report: DemoReport) -> str | None:
+    """The reference of the registered disposal log, if the demo got that far."""
+    reg = report.log_registration
+    if reg is None or not reg.committed or not reg.outcomes:
+        return None
+    return reg.outcomes[0].ref

@@ -7,8 +7,8 @@ TIFF), close the remiss cases, mark one answer as secret (OSL 31:16), review the
 and deliver the cases as FGS transfer packages (zip), which it then validates. Then disposal
 (gallring): older recruitment cases from 2022 (migrated with their own numbers) whose "2 år
 efter ärendets avslut" has passed are proposed for disposal; one of them is under a hold (a
-pending access request); the batch is approved, run, and its disposal log
-(gallringsprotokoll) written.
+pending access request); the batch is approved, run, its disposal log
+(gallringsprotokoll) written and registered in the diarium in a case of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from diariekit.cases import case_detail, close_case, list_cases
 from diariekit.clock import today
 from diariekit.config import Config, OrganisationConfig, SeriesConfig, load_config
 from diariekit.disposal import ProposeResult, RunResult, approve_batch, propose_batch, run_batch
+from diariekit.disposal_log import register_log
 from diariekit.findings import Finding
 from diariekit.holds import Hold, add_hold
 from diariekit.markings import mark, review_markings
@@ -104,6 +105,7 @@ class DemoReport:
     hold: Hold | None = None
     proposal: ProposeResult | None = None
     disposal: RunResult | None = None
+    log_registration: RegistrationReport | None = None
 
 
 def run_demo(folder: Path) -> DemoReport:
@@ -195,3 +197,6 @@ def _dispose_old_records(config: Config, folder: Path, report: DemoReport) -> No
                   approval_ref="Delegationsbeslut KS 2025/0412 § 187", actor="arkivarie")
     report.disposal = run_batch(config, report.proposal.batch_id, org_id="ks",
                                 log_dir=folder / "gallringsprotokoll", actor="arkivarie")
+    report.log_registration = register_log(
+        config, report.proposal.batch_id, org_id="ks", series="KS",
+        title=f"Gallring av rekryteringsärenden {today().year}", actor="arkivarie")

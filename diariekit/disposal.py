@@ -317,9 +317,14 @@ def batch_detail(config: Config, batch_id: str, *, org_id: str | None = None) ->
     """A batch and its items (``disposal show``)."""
     org = config.organisation(org_id)
     with connect(open_registry(config)) as conn:
-        b = _batch(conn, organisation_id(conn, org.id), batch_id)
+        org_reg = organisation_id(conn, org.id)
+        b = _batch(conn, org_reg, batch_id)
         items = batch_items(conn, b.id)
+        log_doc = conn.execute(sa.select(document.c.ref).where(
+            document.c.organisation_id == org_reg,
+            document.c.external_id == f"gallringsprotokoll:{b.id}")).scalar_one_or_none()
     return {**_batch_dict(b), "organisation": org.id, "items": items,
+            "log_document": log_doc,
             "totals": {"items": len(items), "files": sum(i["files"] for i in items),
                        "bytes": sum(i["bytes"] for i in items)}}
 

@@ -14,6 +14,12 @@ run writes the same log. Into ``<log folder>/<organisation>/<date>-<batch>/``:
 
 The files are also put into the content store (the protocol is itself kept); their SHA-256
 go into the batch's ``disposal_completed`` event.
+
+:func:`register_log` registers (diarieför) the log of a completed batch as a document: the
+PDF/A (else the HTML) from the store, drawn up (upprättad) on the completion date, with the
+record type for disposal logs in the plan in force (the one row named "Gallringsprotokoll",
+or the one given), in a given case or in a new case of a given series. Its external id is
+``gallringsprotokoll:<batch id>``, so registering it again changes nothing.
 """
 
 from __future__ import annotations
@@ -22,18 +28,24 @@ import csv
 import hashlib
 import html
 import io
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diariekit.atomic import write_bytes_atomic
 from diariekit.clock import STOCKHOLM
 from diariekit.config import Config
+from diariekit.errors import InvalidInputError, Location, PolicyError, UsageError
 from diariekit.files.store import ContentStore
 from diariekit.pdfa import PdfaError, PdfaUnavailable, Report, Table, find_font, render
 
-__all__ = ["CSV_COLUMNS", "LogResult", "write_log"]
+if TYPE_CHECKING:
+    from diariekit.registration.register import RegistrationReport
+
+__all__ = ["CSV_COLUMNS", "LOG_RECORD_TYPE_NAMES", "LogResult", "register_log", "write_log"]
 
 _TABLE_COLUMNS = ("Diarienummer", "Handlingstyp", "Gallringsregel", "Gallringsdatum", "Lagstöd",
                   "Plan och beslut", "Filer", "Byte", "Utfall", "Anmärkning")
@@ -187,3 +199,91 @@ def write_log(config: Config, org_id: str, batch: dict[str, Any], items: list[di
         store.put_bytes(data)
         out.files.append((path, hashlib.sha256(data).hexdigest()))
     return out
+
+
+#: Record type names (handlingstyper) that mean the disposal log, compared case-folded.
+LOG_RECORD_TYPE_NAMES = ("gallringsprotokoll", "gallringsbevis", "protokoll över gallring")
+
+
+def _log_record_type(config: Config, org_id: str) -> str:
+    """The one record type of the plan in force named like a disposal log."""
+    from diariekit.plans.store import load_plan_ref  # noqa: PLC0415
+
+    plan = load_plan_ref(config, "active", org_id)
+    found = [rt.key for rt in plan.record_types
+             if " ".join(rt.name.casefold().split()) in LOG_RECORD_TYPE_NAMES]
+    if len(found) != 1:
+        what = "no record type" if not found else f"{len(found)} record types ({', '.join(found)})"
+        raise UsageError(f"the plan in force has {what} named Gallringsprotokoll: give the "
+                         "record type with --record-type")
+    return found[0]
+
+
+def register_log(config: Config, batch_id: str, *, org_id: str | None = None,
+                 case: str | None = None, series: str | None = None,
+                 title: str | None = None, record_type: str | None = None,
+                 dry_run: bool = False, actor: str | None = None) -> RegistrationReport:
+    """Register the disposal log of a completed batch (see the module docstring).
+
+    Give ``case`` (a diarienummer) or ``series`` (a new case, with ``title`` or a default
+    ärendemening). Raises :class:`PolicyError` when the batch is not completed and
+    :class:`InvalidInputError` when its log is missing from the store.
+    """
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    from diariekit.disposal import batch_detail  # noqa: PLC0415
+    from diariekit.organisations import organisation_id  # noqa: PLC0415
+    from diariekit.registration.intake import IntakeRow  # noqa: PLC0415
+    from diariekit.registration.register import register_rows  # noqa: PLC0415
+    from diariekit.registry.engine import connect  # noqa: PLC0415
+    from diariekit.registry.schema import event  # noqa: PLC0415
+    from diariekit.registry.session import open_registry  # noqa: PLC0415
+
+    if bool(case) == bool(series):
+        raise UsageError("give the case to register the log in (--case DNR), or a series for "
+                         "a new case (--series S)")
+    org = config.organisation(org_id)
+    batch = batch_detail(config, batch_id, org_id=org.id)
+    if batch["status"] != "completed":
+        raise PolicyError(f"batch {batch['id']} is {batch['status']}: only a completed "
+                          "batch has a disposal log (diariekit disposal run)")
+    engine = open_registry(config)
+    with connect(engine) as conn:
+        org_reg = organisation_id(conn, org.id)
+        logs = [r.payload.get("log") or {} for r in conn.execute(
+            sa.select(event.c.payload).where(event.c.organisation_id == org_reg,
+                                             event.c.kind == "disposal_completed"))
+                if (r.payload or {}).get("batch_id") == batch["id"]]
+    log: dict[str, str] = logs[-1] if logs else {}
+    name = next((n for n in ("gallringsprotokoll.pdf", "gallringsprotokoll.html") if n in log),
+                None)
+    store = ContentStore(config.storage_path)
+    if name is None or not store.exists(log[name]):
+        raise InvalidInputError(f"the disposal log of batch {batch['id']} is not in the "
+                                "content store", Location(str(config.storage_path)))
+    short = batch["id"][:8]
+    completed = batch.get("completed_at") or ""
+    day = (datetime.fromisoformat(completed).astimezone(STOCKHOLM).date().isoformat()
+           if completed else str(batch["as_of"]))
+    destroyed = sum(1 for i in batch["items"] if i["outcome"] == "destroyed")
+    values: dict[str, str | None] = {
+        "external_id": f"gallringsprotokoll:{batch['id']}",
+        "record_type": record_type or _log_record_type(config, org.id),
+        "direction": "Upprättad", "date": day,
+        "description": f"Gallringsprotokoll, gallringsomgång {short} per {batch['as_of']}: "
+                       f"{destroyed} handlingar gallrade",
+    }
+    if case:
+        values["case"] = case
+    else:
+        values["series"] = series
+        values["case_title"] = title or f"Gallring {str(batch['as_of'])[:4]}"
+    with tempfile.TemporaryDirectory(prefix="diariekit-log-") as tmp:
+        file_name = f"{Path(name).stem}-{batch['as_of']}-{short}{Path(name).suffix}"
+        with store.open(log[name]) as src, open(Path(tmp) / file_name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        values["files"] = file_name
+        source = f"disposal batch {batch['id']}"
+        row = IntakeRow(line=1, values=values, extra={}, source=source, base_dir=Path(tmp))
+        return register_rows(config, [row], engine=engine, source=source, org_id=org.id,
+                             dry_run=dry_run, actor=actor)

@@ -173,5 +173,9 @@ def test_demo_runs_in_a_new_folder(tmp_path: Path, shared: Path) -> None:
     assert doc["disposal_proposal"]["skipped"] == {"held": 1}
     assert doc["disposal"]["outcomes"] == {"destroyed": 4}
     assert doc["disposal"]["status"] == "completed"
+    log_ref = doc["disposal_log_registered"]
+    assert log_ref and log_ref.startswith("KS ")
+    log_doc = run("doc", "show", log_ref, "--json", cwd=tmp_path / "diariekit-demo-2").json()
+    assert log_doc["files"][0]["filename"].startswith("gallringsprotokoll-")
     listing = run("plan", "list", "--json", cwd=folder).json()
     assert {r["organisation"] for r in listing} == {"ks", "sn", "bun"}

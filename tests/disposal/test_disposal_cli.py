@@ -250,3 +250,50 @@ def pinned_today(day: str) -> Iterator[None]:
             del os.environ["DIARIEKIT_TODAY"]
         else:
             os.environ["DIARIEKIT_TODAY"] = old
+
+
+def test_register_the_disposal_log_in_the_diarium(reg: Config, tmp_path: Path) -> None:
+    """The log is itself a record to keep: registered with the plan's Gallringsprotokoll
+    record type (Bevaras), its file the very log the run wrote; once only."""
+    batch = _propose_and_approve(reg)
+    early = dk(reg, "disposal", "register-log", batch, "--series", "KS", env=LATER)
+    assert early.code == 6 and "completed" in early.err, early.text
+    both = dk(reg, "disposal", "register-log", batch, "--series", "KS", "--case",
+              "KS 2026/0004", env=LATER)
+    assert both.code == 2, both.text
+    assert dk(reg, "disposal", "run", batch, "--log-dir", tmp_path, env=LATER).code == 0
+    events = _event_count(reg)
+
+    dry = dk(reg, "disposal", "register-log", batch, "--series", "KS", "--dry-run", env=LATER)
+    assert dry.code == 0 and "would be registered" in dry.out, dry.text
+    assert _event_count(reg) == events
+    done = dk(reg, "disposal", "register-log", batch, "--series", "KS", "--title",
+              "Gallring 2029", "--json", env=LATER)
+    assert done.code == 0, done.text
+    (row,) = done.json()["rows"]
+    assert row["action"] == "registered" and row["opened_case"]
+    shown = dk(reg, "doc", "show", row["ref"], "--json").json()
+    assert shown["record_type"] == "ks-2.4.3-03"
+    (stored,) = shown["files"]
+    pdf = next(tmp_path.rglob("gallringsprotokoll.pdf"), None)
+    log = pdf or next(tmp_path.rglob("gallringsprotokoll.html"))
+    assert stored["sha256"] == hashlib.sha256(log.read_bytes()).hexdigest()
+    assert stored["filename"].startswith("gallringsprotokoll-2029-06-01-")
+    (kept,) = dk(reg, "retention", "show", row["ref"], "--json").json()["documents"]
+    assert kept["retention_due"] is None and kept["rule"] == "bevaras"
+    assert dk(reg, "disposal", "show", batch, "--json").json()["log_document"] == row["ref"]
+
+    again = dk(reg, "disposal", "register-log", batch, "--series", "KS", "--title",
+               "Gallring 2029", env=LATER)
+    assert again.code == 0 and f"already registered as {row['ref']}" in again.out, again.text
+    # The same log into another case is the same external id with other content: refused.
+    other = dk(reg, "disposal", "register-log", batch, "--case", "KS 2026/0004", env=LATER)
+    assert other.code == 1, other.text
+    assert dk(reg, "audit", "verify").code == 0
+
+
+def _event_count(config: Config) -> int:
+    from diariekit.registry.schema import event
+
+    with connect(open_registry(config)) as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(event)).scalar_one())
