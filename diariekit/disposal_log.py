@@ -234,9 +234,13 @@ def register_log(config: Config, batch_id: str, *, org_id: str | None = None,
     from diariekit.disposal import batch_detail  # noqa: PLC0415
     from diariekit.organisations import organisation_id  # noqa: PLC0415
     from diariekit.registration.intake import IntakeRow  # noqa: PLC0415
-    from diariekit.registration.register import register_rows  # noqa: PLC0415
+    from diariekit.registration.register import (  # noqa: PLC0415
+        RegistrationReport,
+        RowOutcome,
+        register_rows,
+    )
     from diariekit.registry.engine import connect  # noqa: PLC0415
-    from diariekit.registry.schema import event  # noqa: PLC0415
+    from diariekit.registry.schema import case_, document, event  # noqa: PLC0415
     from diariekit.registry.session import open_registry  # noqa: PLC0415
 
     if bool(case) == bool(series):
@@ -254,6 +258,19 @@ def register_log(config: Config, batch_id: str, *, org_id: str | None = None,
             sa.select(event.c.payload).where(event.c.organisation_id == org_reg,
                                              event.c.kind == "disposal_completed"))
                 if (r.payload or {}).get("batch_id") == batch["id"]]
+        external_id = f"gallringsprotokoll:{batch['id']}"
+        known = conn.execute(
+            sa.select(document.c.ref, case_.c.dnr.label("case_ref"))
+            .outerjoin(case_, case_.c.id == document.c.case_id)
+            .where(document.c.organisation_id == org_reg,
+                   document.c.external_id == external_id)).first()
+    source = f"disposal batch {batch['id']}"
+    if known is not None:  # registered before: nothing to do, whatever the options now
+        report = RegistrationReport(source, dry_run, False)
+        report.add(RowOutcome(1, "skipped", ref=known.ref, case=known.case_ref,
+                              external_id=external_id))
+        report.committed = not dry_run
+        return report
     log: dict[str, str] = logs[-1] if logs else {}
     name = next((n for n in ("gallringsprotokoll.pdf", "gallringsprotokoll.html") if n in log),
                 None)
@@ -267,7 +284,7 @@ def register_log(config: Config, batch_id: str, *, org_id: str | None = None,
            if completed else str(batch["as_of"]))
     destroyed = sum(1 for i in batch["items"] if i["outcome"] == "destroyed")
     values: dict[str, str | None] = {
-        "external_id": f"gallringsprotokoll:{batch['id']}",
+        "external_id": external_id,
         "record_type": record_type or _log_record_type(config, org.id),
         "direction": "Upprättad", "date": day,
         "description": f"Gallringsprotokoll, gallringsomgång {short} per {batch['as_of']}: "
@@ -283,7 +300,6 @@ def register_log(config: Config, batch_id: str, *, org_id: str | None = None,
         with store.open(log[name]) as src, open(Path(tmp) / file_name, "wb") as dst:
             shutil.copyfileobj(src, dst)
         values["files"] = file_name
-        source = f"disposal batch {batch['id']}"
         row = IntakeRow(line=1, values=values, extra={}, source=source, base_dir=Path(tmp))
         return register_rows(config, [row], engine=engine, source=source, org_id=org.id,
                              dry_run=dry_run, actor=actor)

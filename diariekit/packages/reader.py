@@ -334,7 +334,12 @@ def open_package(path: Path) -> PackageReader:
     if not path.is_file():
         raise UnreadableInputError("no such package (folder, zip or tar)", Location(str(path)))
     try:
-        if zipfile.is_zipfile(path):
+        with path.open("rb") as fh:
+            head = fh.read(4)
+        # A zip starts with a local file header (or is an empty zip's end record); only
+        # then is it read as a zip: zipfile.is_zipfile looks for an end record near the
+        # end, which a tar holding an uncompressed .docx or .zip also has.
+        if head in (b"PK\x03\x04", b"PK\x05\x06") and zipfile.is_zipfile(path):
             return ZipReader(path)
         if tarfile.is_tarfile(path):
             return TarReader(path)

@@ -969,11 +969,12 @@ class _Validator:
         warning); a note in ``skipped`` when the rules cannot be run as XPath 1.0."""
         if rules is None:
             return
+        failures = rules.check(tree)  # [] when not usable, or when it failed while it ran
         if not rules.usable:
             if rules.reason and rules.reason not in self.skipped:
                 self.skipped.append(rules.reason)
             return
-        for failure in rules.check(tree)[:50]:
+        for failure in failures[:50]:
             el = failure.element
             self.findings.append(Finding(
                 code, Severity.WARNING if failure.warning else Severity.ERROR,

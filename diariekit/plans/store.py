@@ -8,6 +8,7 @@ rules; loading back re-parses the raw text, so a stored plan reads as it was wri
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
@@ -71,15 +72,23 @@ class VersionRow:
         return dict(self.__dict__)
 
 
-def _is_active(status: str, valid_from: date | None, valid_to: date | None, on: date) -> bool:
+def _was_adopted(meta: Mapping[str, Any] | None) -> bool:
+    """Whether a version now ``superseded`` had been adopted (its imported status)."""
+    return (meta or {}).get("status") == PlanStatus.ADOPTED.value
+
+
+def _is_active(status: str, valid_from: date | None, valid_to: date | None, on: date,
+               meta: Mapping[str, Any] | None = None) -> bool:
     """In force (gällande) on ``on``: adopted, or adopted and since superseded by a later
     version (then in force until its ``valid_to``, the day before the new one's start, so
-    that importing a version that starts next year leaves this one in force until then)."""
+    that importing a version that starts next year leaves this one in force until then).
+    A draft is never in force, superseded or not."""
     if valid_from is None or valid_from > on:
         return False
     if status == PlanStatus.ADOPTED:
         return valid_to is None or valid_to >= on
-    return status == PlanStatus.SUPERSEDED and valid_to is not None and valid_to >= on
+    return (status == PlanStatus.SUPERSEDED and valid_to is not None and valid_to >= on
+            and _was_adopted(meta))
 
 
 def _record_type_row(version_id: str, rt: RecordType) -> dict[str, Any]:
@@ -117,13 +126,14 @@ def import_plan(config: Config, loaded: Plan, *, org_id: str | None = None,
         oid = organisation_id(conn, org.id)
         same = conn.execute(
             sa.select(plan_version.c.id, plan_version.c.version, plan_version.c.status,
-                      plan_version.c.valid_from, plan_version.c.valid_to)
+                      plan_version.c.valid_from, plan_version.c.valid_to, plan_version.c.meta)
             .join(plan, plan.c.id == plan_version.c.plan_id)
             .where(plan.c.organisation_id == oid,
                    plan_version.c.source_sha256 == loaded.source.sha256)).first()
         if same is not None:
             return ImportResult(same.id, False, org.id, same.version,
-                                _is_active(same.status, same.valid_from, same.valid_to, today()))
+                                _is_active(same.status, same.valid_from, same.valid_to, today(),
+                                           same.meta))
         plan_id = conn.execute(sa.select(plan.c.id).where(
             plan.c.organisation_id == oid, plan.c.title == meta.title)).scalar_one_or_none()
         if plan_id is None:
@@ -145,7 +155,9 @@ def import_plan(config: Config, loaded: Plan, *, org_id: str | None = None,
                 plan_version.c.version == meta.supersedes)).first()
             if old is not None:
                 supersedes_id = old.id
-                if meta.status is PlanStatus.ADOPTED:
+                # Only an adopted version is superseded; a draft or a repealed one is left
+                # as it is (it was never, or is no longer, in force).
+                if meta.status is PlanStatus.ADOPTED and old.status == PlanStatus.ADOPTED:
                     end = meta.valid_from - timedelta(days=1)
                     new_end = min(old.valid_to, end) if old.valid_to else end
                     conn.execute(plan_version.update().where(plan_version.c.id == old.id)
@@ -207,14 +219,15 @@ def list_versions(config: Config, org_id: str | None = None,
         return [VersionRow(r.id, r.org, r.title, r.version, r.status,
                            r.valid_from.isoformat() if r.valid_from else None,
                            r.valid_to.isoformat() if r.valid_to else None, r.n,
-                           _is_active(r.status, r.valid_from, r.valid_to, on))
+                           _is_active(r.status, r.valid_from, r.valid_to, on, r.meta))
                 for r in conn.execute(q)]
 
 
 def active_version_ids(conn: Connection, org_registry_id: str, on: date) -> list[str]:
     """Ids of the plan versions of an organisation in force on ``on`` (one per plan)."""
     rows = conn.execute(
-        sa.select(plan_version.c.id, plan_version.c.plan_id)
+        sa.select(plan_version.c.id, plan_version.c.plan_id, plan_version.c.status,
+                  plan_version.c.meta)
         .join(plan, plan.c.id == plan_version.c.plan_id)
         .where(plan.c.organisation_id == org_registry_id,
                plan_version.c.valid_from <= on,
@@ -227,6 +240,8 @@ def active_version_ids(conn: Connection, org_registry_id: str, on: date) -> list
     seen: set[str] = set()
     out: list[str] = []
     for r in rows:
+        if r.status == PlanStatus.SUPERSEDED and not _was_adopted(r.meta):
+            continue  # a draft that a later version replaced: never in force
         if r.plan_id not in seen:
             seen.add(r.plan_id)
             out.append(r.id)

@@ -339,6 +339,26 @@ def test_symlink_and_device_in_tar(example: Path, tmp_path: Path) -> None:
     assert {"DK-LINK", "DK-UNSAFE-PATH"} <= errors(report)
 
 
+def test_tar_ending_in_a_zip_member_is_read_as_tar(example: Path, tmp_path: Path,
+                                                    schema_set: SchemaSet) -> None:
+    """An uncompressed tar whose last member is a .docx (a zip) has a zip end record near
+    its end; it was read as a zip of the .docx's members."""
+    from diariekit.packages.reader import TarReader, open_package
+
+    docx = tmp_path / "bilaga.docx"
+    with zipfile.ZipFile(docx, "w") as zf:
+        zf.writestr("word/document.xml", "<w/>")
+    dest = tmp_path / "pkg.tar"
+    with tarfile.open(dest, "w") as tf:
+        tf.add(example, arcname=example.name)
+        tf.add(docx, arcname=f"{example.name}/documentation/bilaga.docx")
+    assert zipfile.is_zipfile(dest)  # the trap
+    with open_package(dest) as reader:
+        assert isinstance(reader, TarReader)
+    report = validate_package(dest, schemas=schema_set)
+    assert errors(report) == {"DK-UNREFERENCED"}, report.findings
+
+
 def test_archive_with_two_top_folders(example: Path, tmp_path: Path,
                                       zipper: Callable[..., Path]) -> None:
     z = zipper(example, tmp_path / "two.zip", extra={"other/readme.txt": b"x"})
@@ -875,3 +895,38 @@ def test_schematron_beyond_xpath1_is_skipped_not_guessed(tmp_path: Path) -> None
     rules = SchematronRules(sch, etree.XMLParser(resolve_entities=False, no_network=True))
     assert not rules.usable and rules.reason and "not XPath 1.0" in rules.reason
     assert rules.check(etree.ElementTree(etree.fromstring("<x id='b'/>"))) == []
+    # An XPath 2.0 function behind "or" passes a try on an empty element: still refused.
+    sch.write_text(sch.read_text(encoding="utf-8").replace(
+        "matches(@id, \'^a\')", "not(@id) or matches(@id, 'a(b)')"), encoding="utf-8")
+    assert "matches" in sch.read_text(encoding="utf-8")
+    rules = SchematronRules(sch, etree.XMLParser(resolve_entities=False, no_network=True))
+    assert not rules.usable and rules.reason and "function matches" in rules.reason
+
+
+def test_schematron_roles_decide_severity_and_errata(tmp_path: Path,
+                                                      schema_set: SchemaSet) -> None:
+    from diariekit.packages.schemas import SchematronRules
+
+    sch = tmp_path / "rules.sch"
+    sch.write_text('<schema xmlns="http://purl.oclc.org/dsdl/schematron">'
+                   '<pattern><rule context="x">'
+                   '<assert test="@a" role="error">a should be there</assert>'
+                   '<assert test="@b" role="warning">b must be there</assert>'
+                   '<assert test="@c">c should be there</assert>'
+                   '<assert test="(@d) and (@d)">d must be there</assert>'
+                   '</rule></pattern></schema>', encoding="utf-8")
+    rules = SchematronRules(sch, etree.XMLParser(resolve_entities=False, no_network=True))
+    assert rules.usable, rules.reason
+    got = {f.message.split()[0]: f.warning
+           for f in rules.check(etree.ElementTree(etree.fromstring("<x/>")))}
+    assert got == {"a": False, "b": True, "c": True, "d": False}
+    # ERMS 3.0 tests @otherclassificationSchemaStatus; the XSD's attribute is
+    # otherClassificationSchemaStatus, which a correct file uses.
+    erms = schema_set.erms_rules("3.0")
+    assert erms is not None and erms.usable
+    ok = etree.ElementTree(etree.fromstring(
+        '<erms xmlns="https://DILCIS.eu/XML/ERMS"><x classificationSchemaStatus="other" '
+        'otherClassificationSchemaStatus="utkast"/></erms>'))
+    assert erms.check(ok) == []
+    ok.getroot()[0].attrib.pop("otherClassificationSchemaStatus")
+    assert len(erms.check(ok)) == 1

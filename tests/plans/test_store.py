@@ -116,6 +116,37 @@ def test_a_version_adopted_for_next_year_leaves_this_years_in_force(
                 if r.active] == [version]
 
 
+def test_a_superseded_draft_never_comes_into_force(registry_url: str, tmp_path: Path,
+                                                   small_plan: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later version naming a draft as the one it supersedes leaves the draft a draft:
+    the adopted version stays in force (the draft once took over, as "superseded")."""
+    monkeypatch.setenv("DIARIEKIT_TODAY", "2026-06-01")
+    config = _config(tmp_path, registry_url)
+    adopted = load_plan(small_plan).plan
+    assert adopted is not None
+    import_plan(config, adopted)
+    text = small_plan.read_text(encoding="utf-8")
+    draft_file = tmp_path / "utkast.yaml"
+    draft_file.write_text(text.replace('version: "2026-1"',
+                                       'version: "2026-utkast"\n  status: draft')
+                          .replace('valid_from: "2026-01-01"', 'valid_from: "2026-02-01"'),
+                          encoding="utf-8")
+    newer = tmp_path / "plan-2027.yaml"
+    newer.write_text(text.replace('version: "2026-1"',
+                                  'version: "2027-1"\n  supersedes: "2026-utkast"')
+                     .replace('valid_from: "2026-01-01"', 'valid_from: "2027-01-01"'),
+                     encoding="utf-8")
+    for path in (draft_file, newer):
+        loaded = load_plan(path).plan
+        assert loaded is not None
+        import_plan(config, loaded)
+    rows = {r.version: r for r in list_versions(config)}
+    assert rows["2026-utkast"].status == "draft" and not rows["2026-utkast"].active
+    assert rows["2026-1"].active
+    assert load_plan_ref(config, "active").meta.version == "2026-1"
+
+
 def test_same_version_with_other_content_is_refused(registry_url: str, tmp_path: Path,
                                                     small_plan: Path) -> None:
     config = _config(tmp_path, registry_url)
