@@ -50,23 +50,31 @@ def test_import_is_idempotent_and_loads_back(registry_url: str, tmp_path: Path,
     assert [r.key for r in back.record_types] == ["tn-1", "tn-2", "tn-3"]
 
 
+def _import_variant(config, small_plan: Path, name: str,  # type: ignore[no-untyped-def]
+                    *replacements: tuple[str, str]):
+    """Import the small plan as written, or with ``replacements`` applied, as file ``name``."""
+    text = small_plan.read_text(encoding="utf-8")
+    for old, new in replacements:
+        text = text.replace(old, new)
+    path = small_plan.parent / name
+    path.write_text(text, encoding="utf-8")
+    loaded = load_plan(path).plan
+    assert loaded is not None
+    return import_plan(config, loaded)
+
+
+NEXT_YEAR = (('version: "2026-1"', 'version: "2027-1"\n  supersedes: "2026-1"'),
+             ('valid_from: "2026-01-01"', 'valid_from: "2027-01-01"'))
+
+
 def test_new_version_supersedes_and_becomes_active(registry_url: str, tmp_path: Path,
                                                    small_plan: Path, monkeypatch:
                                                    pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DIARIEKIT_TODAY", "2027-03-01")
     config = _config(tmp_path, registry_url)
-    old = load_plan(small_plan).plan
-    assert old is not None
-    import_plan(config, old)
-    text = small_plan.read_text(encoding="utf-8")
-    newer = tmp_path / "plan-2027.yaml"
-    newer.write_text(text.replace('version: "2026-1"', 'version: "2027-1"\n  supersedes: "2026-1"')
-                     .replace('valid_from: "2026-01-01"', 'valid_from: "2027-01-01"')
-                     .replace("Gallras 2 år efter ärendets avslut", "Bevaras"),
-                     encoding="utf-8")
-    new = load_plan(newer).plan
-    assert new is not None
-    result = import_plan(config, new)
+    _import_variant(config, small_plan, "plan.yaml")
+    result = _import_variant(config, small_plan, "plan-2027.yaml", *NEXT_YEAR,
+                             ("Gallras 2 år efter ärendets avslut", "Bevaras"))
     assert result.superseded == "2026-1" and result.active_now
     rows = {r.version: r for r in list_versions(config)}
     assert rows["2026-1"].status == "superseded" and rows["2026-1"].valid_to == "2026-12-31"
@@ -85,17 +93,8 @@ def test_a_version_adopted_for_next_year_leaves_this_years_in_force(
     left with no plan in force: registration and retention dates failed until January)."""
     monkeypatch.setenv("DIARIEKIT_TODAY", "2026-06-01")
     config = _config(tmp_path, registry_url)
-    old = load_plan(small_plan).plan
-    assert old is not None
-    import_plan(config, old)
-    text = small_plan.read_text(encoding="utf-8")
-    newer = tmp_path / "plan-2027.yaml"
-    newer.write_text(text.replace('version: "2026-1"', 'version: "2027-1"\n  supersedes: "2026-1"')
-                     .replace('valid_from: "2026-01-01"', 'valid_from: "2027-01-01"'),
-                     encoding="utf-8")
-    new = load_plan(newer).plan
-    assert new is not None
-    result = import_plan(config, new)
+    _import_variant(config, small_plan, "plan.yaml")
+    result = _import_variant(config, small_plan, "plan-2027.yaml", *NEXT_YEAR)
     assert result.superseded == "2026-1" and not result.active_now
     rows = {r.version: r for r in list_versions(config)}
     assert rows["2026-1"].status == "superseded" and rows["2026-1"].active
@@ -123,24 +122,13 @@ def test_a_superseded_draft_never_comes_into_force(registry_url: str, tmp_path: 
     the adopted version stays in force (the draft once took over, as "superseded")."""
     monkeypatch.setenv("DIARIEKIT_TODAY", "2026-06-01")
     config = _config(tmp_path, registry_url)
-    adopted = load_plan(small_plan).plan
-    assert adopted is not None
-    import_plan(config, adopted)
-    text = small_plan.read_text(encoding="utf-8")
-    draft_file = tmp_path / "utkast.yaml"
-    draft_file.write_text(text.replace('version: "2026-1"',
-                                       'version: "2026-utkast"\n  status: draft')
-                          .replace('valid_from: "2026-01-01"', 'valid_from: "2026-02-01"'),
-                          encoding="utf-8")
-    newer = tmp_path / "plan-2027.yaml"
-    newer.write_text(text.replace('version: "2026-1"',
-                                  'version: "2027-1"\n  supersedes: "2026-utkast"')
-                     .replace('valid_from: "2026-01-01"', 'valid_from: "2027-01-01"'),
-                     encoding="utf-8")
-    for path in (draft_file, newer):
-        loaded = load_plan(path).plan
-        assert loaded is not None
-        import_plan(config, loaded)
+    _import_variant(config, small_plan, "plan.yaml")
+    _import_variant(config, small_plan, "utkast.yaml",
+                    ('version: "2026-1"', 'version: "2026-utkast"\n  status: draft'),
+                    ('valid_from: "2026-01-01"', 'valid_from: "2026-02-01"'))
+    _import_variant(config, small_plan, "plan-2027.yaml",
+                    ('version: "2026-1"', 'version: "2027-1"\n  supersedes: "2026-utkast"'),
+                    NEXT_YEAR[1])
     rows = {r.version: r for r in list_versions(config)}
     assert rows["2026-utkast"].status == "draft" and not rows["2026-utkast"].active
     assert rows["2026-1"].active
